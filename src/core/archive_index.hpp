@@ -1,0 +1,87 @@
+// The SQLite index (index.db) of an archive: one row per stored event, plus the committed length of
+// every day file and a little metadata. Schema and PRAGMA choices: docs/index.md.
+//
+// Ids and pubkeys are 32-byte BLOBs (WITHOUT ROWID primary key on id). From the sqlite3 shell:
+//   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/event.hpp"
+
+namespace pb {
+
+struct IndexRow {
+  Id32 id{};
+  Id32 pubkey{};
+  std::int64_t created_at = 0;
+  std::int32_t kind = 0;
+  std::string file_name;          // day file name relative to the archive, e.g. "2025_09_27.pb.gz"
+  std::uint64_t member_offset = 0;  // compressed offset of the gzip member holding the record
+  std::int64_t indexed_at = 0;      // unix seconds when the row was written
+};
+
+struct FileRow {
+  std::string file_name;
+  std::uint64_t committed_bytes = 0;  // file length covered by committed index rows
+  std::uint64_t events = 0;
+};
+
+struct IndexQuery {
+  std::vector<Id32> ids;        // any of (empty: no constraint)
+  std::vector<Id32> authors;    // any of
+  std::vector<std::int32_t> kinds;  // any of
+  std::optional<std::int64_t> since;  // created_at >= since
+  std::optional<std::int64_t> until;  // created_at <= until
+  std::optional<std::uint64_t> limit;
+};
+
+class ArchiveIndex {
+ public:
+  enum class Mode { read_write, read_only };
+
+  // Opens (creating when read_write) the index at `path`. Throws std::runtime_error with SQLite's
+  // message on failure. read_only connections may be used concurrently with one read_write writer (WAL).
+  static ArchiveIndex open(const std::filesystem::path& path, Mode mode);
+
+  ~ArchiveIndex();
+  ArchiveIndex(ArchiveIndex&&) noexcept;
+  ArchiveIndex& operator=(ArchiveIndex&&) noexcept;
+
+  // Transactions (writer only). Rows are only visible to other connections after commit().
+  void begin();
+  void commit();
+  void rollback();
+
+  // INSERT OR IGNORE: true when the row was inserted, false when the id was already present.
+  bool insert_if_absent(const IndexRow& row);
+
+  bool contains(const Id32& id);
+  std::optional<IndexRow> get(const Id32& id);
+
+  // Rows matching every given constraint, newest created_at first (ties by id), up to limit.
+  std::vector<IndexRow> query(const IndexQuery& q);
+  std::uint64_t count();
+
+  // Day files and their committed lengths.
+  void set_file(const FileRow& row);
+  std::optional<FileRow> file(const std::string& file_name);
+  std::vector<FileRow> files();
+
+  // Small key/value metadata (e.g. the writer's commit sequence number).
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key);
+
+ private:
+  struct Impl;
+  explicit ArchiveIndex(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pb
