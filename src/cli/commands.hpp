@@ -1,0 +1,14 @@
+// Each subcommand registers its options on the shared CLI11 app and returns the function that runs it.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace pb::cli {
+
+using CommandRunner = std::function<int()>;
+
+CommandRunner register_convert(CLI::App& app);
+
+}  // namespace pb::cli

@@ -1,0 +1,20 @@
+// The end-of-run reports of convert: a human summary and the machine-readable JSON one.
+#pragma once
+
+#include <string>
+
+#include "core/convert_pipeline.hpp"
+
+namespace pb::cli {
+
+// Seed-style summary: totals, success rate, error breakdown sorted by count.
+std::string human_summary(const ConvertStats& s);
+
+// One JSON object: total_lines, valid, invalid, skipped, duplicates, filtered, errors{category: n},
+// elapsed_s, events_per_s, input_bytes, output_bytes (+ raw_input_bytes, input_errors[]).
+std::string json_summary(const ConvertStats& s);
+
+// Lines per second over non-blank lines (what was actually processed).
+double events_per_second(const ConvertStats& s);
+
+}  // namespace pb::cli
