@@ -24,8 +24,8 @@ int field_of(std::string_view key) {
 
 Rejection reject(RejectCategory c, std::string msg) { return {c, std::move(msg)}; }
 
-// simdjson validates the raw bytes, but an escaped lone surrogate (\ud800) may still decode to bytes
-// that are not UTF-8. Such text cannot be represented, so the event is invalid.
+// simdjson 3.0 rejects lone surrogate escapes itself (STRING_ERROR); this re-check of the decoded text
+// keeps the rule if a simdjson version ever decodes one into bytes that are not UTF-8.
 bool decoded_utf8_ok(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
 std::optional<Rejection> read_hex(element v, Field f, std::span<std::uint8_t> out) {
@@ -103,8 +103,12 @@ std::optional<Rejection> read_tags(element v, std::vector<Tag>& tags) {
 
 std::optional<Rejection> EventParser::parse(std::string_view json, Event& out) {
   element root;
-  if (auto err = parser_.parse(json.data(), json.size()).get(root); err != simdjson::SUCCESS)
+  if (auto err = parser_.parse(json.data(), json.size()).get(root); err != simdjson::SUCCESS) {
+    if (err == simdjson::STRING_ERROR)  // simdjson's word for a bad escape, lone surrogates included
+      return reject(RejectCategory::invalid_json, "malformed JSON: invalid string escape (e.g. a lone surrogate \\ud800)");
+    if (err == simdjson::UTF8_ERROR) return reject(RejectCategory::invalid_json, "malformed JSON: the line is not valid UTF-8");
     return reject(RejectCategory::invalid_json, fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+  }
   simdjson::dom::object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS)
     return reject(RejectCategory::invalid_json, "the line is JSON but not an object");

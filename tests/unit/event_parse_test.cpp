@@ -109,9 +109,9 @@ TEST(EventParse, ContentAndUtf8) {
   ASSERT_FALSE(p.parse(line_with("content", "\"a\\u0000b\""), ev).has_value());
   EXPECT_EQ(ev.content, std::string("a\0b", 3));  // NUL kept, not a terminator
   // Lone surrogates cannot become UTF-8.
-  EXPECT_TRUE(parse(line_with("content", "\"\\ud800\"")).has_value());
-  EXPECT_TRUE(parse(line_with("content", "\"\\udc00x\"")).has_value());
-  EXPECT_TRUE(parse(line_with("tags", "[[\"\\ud83d\"]]")).has_value());
+  expect_reject(line_with("content", "\"\\ud800\""), RejectCategory::invalid_json, "lone surrogate");
+  expect_reject(line_with("content", "\"\\udc00x\""), RejectCategory::invalid_json, "lone surrogate");
+  expect_reject(line_with("tags", "[[\"\\ud83d\"]]"), RejectCategory::invalid_json, "lone surrogate");
   ASSERT_FALSE(p.parse(line_with("content", "\"\\ud83d\\ude00\""), ev).has_value());
   EXPECT_EQ(ev.content, "😀");
 }
