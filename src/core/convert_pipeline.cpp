@@ -93,7 +93,7 @@ class Worker {
       r.verdict = Verdict::filtered;
       return;
     }
-    if (auto rej = parser_.parse(line, ev_)) return reject(r, std::move(*rej), false);
+    if (auto rej = parser_.parse(line, ev_)) return reject(r, std::move(*rej), parser_.id_parsed());
     if (auto rej = validator_.check_id(ev_)) return reject(r, std::move(*rej), true);
     // A duplicate costs a lookup, not a Schnorr verify: an earlier valid copy in this run, or the index.
     if (auto earlier = seen_.find(ev_.id); (earlier && *earlier < ordinal) || index_.contains(ev_.id)) {

@@ -102,6 +102,7 @@ std::optional<Rejection> read_tags(element v, std::vector<Tag>& tags) {
 }  // namespace
 
 std::optional<Rejection> EventParser::parse(std::string_view json, Event& out) {
+  id_parsed_ = false;
   element root;
   if (auto err = parser_.parse(json.data(), json.size()).get(root); err != simdjson::SUCCESS) {
     if (err == simdjson::STRING_ERROR)  // simdjson's word for a bad escape, lone surrogates included
@@ -123,11 +124,14 @@ std::optional<Rejection> EventParser::parse(std::string_view json, Event& out) {
     seen |= 1u << f;
     fields[f] = value;
   }
+  // The id first, so that every later rejection can name the event in the log.
+  if (seen & (1u << kId)) {
+    if (auto r = read_hex(fields[kId], kId, out.id)) return r;
+    id_parsed_ = true;
+  }
   for (unsigned f = 0; f < kFieldCount; ++f)
     if (!(seen & (1u << f)))
       return reject(RejectCategory::invalid_field, fmt::format("missing field \"{}\"", kFieldNames[f]));
-
-  if (auto r = read_hex(fields[kId], kId, out.id)) return r;
   if (auto r = read_hex(fields[kPubkey], kPubkey, out.pubkey)) return r;
   if (auto r = read_hex(fields[kSig], kSig, out.sig)) return r;
   if (auto r = read_created_at(fields[kCreatedAt], out.created_at)) return r;

@@ -26,7 +26,11 @@ class EventParser {
   // `out` is reused across calls to keep tag/content allocations warm.
   std::optional<Rejection> parse(std::string_view json, Event& out);
 
+  // Whether the last parse() decoded a well-formed id into `out.id` (so a rejection can name it).
+  bool id_parsed() const { return id_parsed_; }
+
  private:
+  bool id_parsed_ = false;
   simdjson::dom::parser parser_;  // reused: its buffers grow to the largest event seen
 };
 
