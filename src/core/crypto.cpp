@@ -1,5 +1,6 @@
 #include "core/crypto.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 #include <openssl/sha.h>
@@ -19,7 +20,8 @@ void SchnorrVerifier::ContextDeleter::operator()(secp256k1_context_struct* ctx) 
   secp256k1_context_destroy(ctx);
 }
 
-SchnorrVerifier::SchnorrVerifier() : ctx_(secp256k1_context_create(SECP256K1_CONTEXT_NONE)) {
+SchnorrVerifier::SchnorrVerifier(std::size_t pubkey_cache_slots)
+    : ctx_(secp256k1_context_create(SECP256K1_CONTEXT_NONE)), cache_(pubkey_cache_slots) {
   if (!ctx_) throw std::runtime_error("secp256k1_context_create failed");
 }
 SchnorrVerifier::~SchnorrVerifier() = default;
@@ -29,7 +31,23 @@ SchnorrVerifier& SchnorrVerifier::operator=(SchnorrVerifier&&) noexcept = defaul
 bool SchnorrVerifier::verify(std::span<const std::uint8_t, 64> sig, std::span<const std::uint8_t> msg,
                              std::span<const std::uint8_t, 32> xonly_pubkey) const {
   secp256k1_xonly_pubkey pk;
+  static_assert(sizeof pk == sizeof(CachedKey::parsed));
+  CachedKey* slot = nullptr;
+  if (!cache_.empty()) {
+    std::uint64_t h;
+    std::memcpy(&h, xonly_pubkey.data(), sizeof h);  // keys are uniformly distributed bytes
+    slot = &cache_[h % cache_.size()];
+    if (slot->valid && std::memcmp(slot->xonly.data(), xonly_pubkey.data(), 32) == 0) {
+      std::memcpy(&pk, slot->parsed.data(), sizeof pk);
+      return secp256k1_schnorrsig_verify(ctx_.get(), sig.data(), msg.data(), msg.size(), &pk) == 1;
+    }
+  }
   if (!secp256k1_xonly_pubkey_parse(ctx_.get(), &pk, xonly_pubkey.data())) return false;
+  if (slot) {
+    std::memcpy(slot->xonly.data(), xonly_pubkey.data(), 32);
+    std::memcpy(slot->parsed.data(), &pk, sizeof pk);
+    slot->valid = true;
+  }
   return secp256k1_schnorrsig_verify(ctx_.get(), sig.data(), msg.data(), msg.size(), &pk) == 1;
 }
 

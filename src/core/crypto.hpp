@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "core/event.hpp"
 
@@ -17,7 +18,9 @@ Id32 sha256(std::span<const std::uint8_t> data);
 // expensive than a verify.
 class SchnorrVerifier {
  public:
-  SchnorrVerifier();
+  // `pubkey_cache_slots` > 0 keeps that many parsed public keys (direct-mapped): parsing an x-only key
+  // costs a field square root, and archives see the same authors over and over.
+  explicit SchnorrVerifier(std::size_t pubkey_cache_slots = 0);
   ~SchnorrVerifier();
   SchnorrVerifier(SchnorrVerifier&&) noexcept;
   SchnorrVerifier& operator=(SchnorrVerifier&&) noexcept;
@@ -34,6 +37,12 @@ class SchnorrVerifier {
     void operator()(secp256k1_context_struct* ctx) const;
   };
   std::unique_ptr<secp256k1_context_struct, ContextDeleter> ctx_;
+  struct CachedKey {
+    Id32 xonly{};
+    std::array<std::uint8_t, 64> parsed{};  // secp256k1_xonly_pubkey
+    bool valid = false;                     // false: slot empty (invalid keys are never cached)
+  };
+  mutable std::vector<CachedKey> cache_;
 };
 
 }  // namespace pb

@@ -19,7 +19,7 @@ struct ValidationOptions {
 // One per thread: owns a secp256k1 context and a scratch buffer.
 class EventValidator {
  public:
-  explicit EventValidator(ValidationOptions options = {}) : options_(options) {}
+  explicit EventValidator(ValidationOptions options = {}) : options_(options), verifier_(kPubkeyCacheSlots) {}
 
   const ValidationOptions& options() const { return options_; }
 
@@ -34,6 +34,7 @@ class EventValidator {
   std::optional<Rejection> validate(const Event& ev);
 
  private:
+  static constexpr std::size_t kPubkeyCacheSlots = 4096;  // ~400 KB per validator
   ValidationOptions options_;
   SchnorrVerifier verifier_;
   std::string scratch_;

@@ -49,6 +49,30 @@ TEST(Bip340, AllVectorsVerifyAsSpecified) {
   EXPECT_GE(variable_length, 4);  // vectors 15..18: empty, 1, 17 and 100-byte messages
 }
 
+// The parsed-key cache must never change a verdict: run every vector three times through a tiny cache
+// (hits, misses and evictions, invalid keys included) and compare with the uncached verifier.
+TEST(Bip340, PubkeyCacheNeverChangesAVerdict) {
+  const auto lines = test::read_lines(test::data_path("bip340-test-vectors.csv"));
+  SchnorrVerifier plain;
+  SchnorrVerifier cached(3);
+  int checked = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      if (lines[i].empty()) continue;
+      const auto cols = split_csv(lines[i]);
+      const auto pubkey = unhex(cols[2]);
+      const auto msg = unhex(cols[4]);
+      const auto sig = unhex(cols[5]);
+      const std::span<const std::uint8_t, 64> s(sig.data(), 64);
+      const std::span<const std::uint8_t, 32> pk(pubkey.data(), 32);
+      EXPECT_EQ(cached.verify(s, msg, pk), plain.verify(s, msg, pk)) << "vector " << cols[0] << " round " << round;
+      EXPECT_EQ(cached.verify(s, msg, pk), cols[6] == "TRUE") << "vector " << cols[0] << " (cache hit)";
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 57);
+}
+
 TEST(Bip340, TamperedSignatureFails) {
   const auto cols = split_csv(test::read_lines(test::data_path("bip340-test-vectors.csv"))[2]);
   auto pubkey = unhex(cols[2]);
