@@ -24,6 +24,7 @@ namespace {
 constexpr const char* kJournalName = ".proton-beam.journal";
 constexpr const char* kLockName = ".proton-beam.lock";
 constexpr const char* kCommitSeqKey = "commit_seq";
+constexpr std::size_t kKeepCapacity = 64 << 10;  // a sealed day's buffer keeps at most this much
 
 struct DayState {
   std::string file_name;
@@ -176,8 +177,9 @@ struct ArchiveWriter::Impl {
       d->touched = true;
       bytes_written += member.size();
       pending_total -= d->pending.size();
-      d->pending.clear();
-      if (d->pending.capacity() > 2 * opt.member_bytes) d->pending.shrink_to_fit();
+      // Give the buffer back: with thousands of days open, kept capacities would add up unbounded.
+      if (d->pending.capacity() > kKeepCapacity) std::string().swap(d->pending);
+      else d->pending.clear();
     }
   }
 

@@ -320,6 +320,13 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
             if (writer.add(ev)) ++stats.valid;
             else ++stats.duplicates;
             retire.push_back(r.id);
+            // Checked per event, so commit points (and member boundaries) depend only on the events,
+            // not on batch sizes or thread timing.
+            if (writer.should_commit()) {
+              writer.commit();
+              for (const Id32& id : retire) seen.erase(id);
+              retire.clear();
+            }
             break;
           }
         }
@@ -328,11 +335,6 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
       if (b.input_error) {
         stats.input_errors.push_back(*b.input_error);
         observer.on_input_error(*b.input_error);
-      }
-      if (writer.should_commit()) {
-        writer.commit();
-        for (const Id32& id : retire) seen.erase(id);
-        retire.clear();
       }
       tokens.release();
       std::uint64_t raw = 0;

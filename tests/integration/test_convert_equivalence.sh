@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The archive depends only on the events: plain file, stdin, .gz and .zst inputs and any -j give
-# byte-identical day files; a second run adds nothing.
+# byte-identical day files (commit points and member cuts depend only on the events); a second run
+# adds nothing.
 source "$(dirname "$0")/lib.sh"
 
 gen 20000 7 --days 5 --duplicate-fraction 0.3 --invalid-fraction 0.05 -o corpus.jsonl
@@ -8,12 +9,12 @@ gzip -k -6 corpus.jsonl
 zstd -q -k corpus.jsonl
 cp corpus.jsonl.gz renamed.dat   # detection by magic bytes, not by name
 
-"$PB" convert corpus.jsonl -o j1 -j 1 --no-progress --summary-json j1.json > /dev/null
-"$PB" convert corpus.jsonl -o j4 -j 4 -b 97 --no-progress --summary-json j4.json > /dev/null
-"$PB" convert - -o stdin -j 2 --no-progress --summary-json stdin.json < corpus.jsonl > /dev/null
-"$PB" convert corpus.jsonl.gz -o gz --no-progress --summary-json gz.json > /dev/null
-"$PB" convert corpus.jsonl.zst -o zst --no-progress --summary-json zst.json > /dev/null
-"$PB" convert renamed.dat -o renamed --no-progress > /dev/null
+"$PB" convert corpus.jsonl -o j1 -j 1 --commit-mb 1 --no-progress --summary-json j1.json > /dev/null
+"$PB" convert corpus.jsonl -o j4 -j 4 -b 97 --commit-mb 1 --no-progress --summary-json j4.json > /dev/null
+"$PB" convert - -o stdin -j 2 -b 5000 --commit-mb 1 --no-progress --summary-json stdin.json < corpus.jsonl > /dev/null
+"$PB" convert corpus.jsonl.gz -o gz --commit-mb 1 --no-progress --summary-json gz.json > /dev/null
+"$PB" convert corpus.jsonl.zst -o zst --commit-mb 1 --no-progress --summary-json zst.json > /dev/null
+"$PB" convert renamed.dat -o renamed --commit-mb 1 --no-progress > /dev/null
 
 ref=$(day_files_digest j1)
 [ -n "$ref" ] || fail "no day files"
