@@ -1,8 +1,10 @@
 // The SQLite index (index.db) of an archive: one row per stored event, plus the committed length of
 // every day file and a little metadata. Schema and PRAGMA choices: docs/index.md.
 //
-// Ids and pubkeys are 32-byte BLOBs (WITHOUT ROWID primary key on id). From the sqlite3 shell:
-//   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns
+// Ids and pubkeys are 32-byte BLOBs; events is a rowid table whose id PRIMARY KEY is a unique index (this
+// measured faster and smaller than WITHOUT ROWID, see docs/index.md). From the sqlite3 shell:
+//   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns (scans; fine for a few M rows)
+//   SELECT * FROM events WHERE id = X'<hex>';              -- indexed lookup
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,7 @@ struct IndexRow {
   std::int32_t kind = 0;
   std::string file_name;          // day file name relative to the archive, e.g. "2025_09_27.pb.gz"
   std::uint64_t member_offset = 0;  // compressed offset of the gzip member holding the record
-  std::int64_t indexed_at = 0;      // unix seconds when the row was written
+  std::int64_t indexed_at = 0;      // unix seconds when the row was written (0 on insert: now)
 };
 
 struct FileRow {
@@ -42,6 +44,9 @@ struct IndexQuery {
   std::optional<std::uint64_t> limit;
 };
 
+// One ArchiveIndex per thread: an object (its SQLite connection and cached statements) must not be used
+// from two threads at once. Any number of read_only objects, in any threads or processes, may run beside
+// one read_write object; a second writer waits up to the busy timeout in begin() and then throws.
 class ArchiveIndex {
  public:
   enum class Mode { read_write, read_only };

@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "core/hex.hpp"
 #include "core/json_parse.hpp"
 #include "core/proto_codec.hpp"
 #include "proto/nostr.pb.h"
@@ -99,6 +100,55 @@ TEST(ProtoCodec, RecordFramingIsVarintLengthPrefix) {
     append_varint(prefix, body.size());
     EXPECT_EQ(rec, prefix + body) << content;
   }
+}
+
+// libprotobuf's verdict and values, for differential testing of our wire decoder.
+std::optional<Event> reference_decode(std::string_view bytes) {
+  nostr::ProtoEvent m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
+  Event ev;
+  if (!decode_lower_hex(m.id(), ev.id) || !decode_lower_hex(m.pubkey(), ev.pubkey) || !decode_lower_hex(m.sig(), ev.sig))
+    return std::nullopt;
+  ev.created_at = m.created_at();
+  ev.kind = m.kind();
+  for (const auto& t : m.tags()) ev.tags.emplace_back(t.values().begin(), t.values().end());
+  ev.content = m.content();
+  return ev;
+}
+
+TEST(ProtoCodec, DecoderAgreesWithLibprotobufOnMutatedBytes) {
+  std::mt19937_64 rng(99);
+  Event reused;  // decoding into a dirty event must not leak old tags/content
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    Event ev = random_event(rng);
+    if (ev.content.size() > 200) ev.content.resize(200);
+    std::string bytes;
+    append_proto_event(bytes, ev);
+    switch (rng() % 6) {
+      case 0: break;
+      case 1: bytes[rng() % bytes.size()] ^= static_cast<char>(1u << (rng() % 8)); break;
+      case 2: bytes.resize(rng() % bytes.size()); break;
+      case 3: bytes.insert(rng() % (bytes.size() + 1), 1, static_cast<char>(rng())); break;
+      case 4: {  // an unknown field of a random wire type in front
+        const char unknown[] = {static_cast<char>((9 << 3) | static_cast<int>(rng() % 6)), 1, 2, 3, 4, 5, 6, 7, 8, 9};
+        bytes.insert(0, unknown, sizeof unknown);
+        break;
+      }
+      case 5: for (auto& c : bytes) if (rng() % 50 == 0) c = static_cast<char>(rng()); break;
+    }
+    const auto want = reference_decode(bytes);
+    const auto err = decode_proto_event(bytes, reused);
+    ASSERT_EQ(!err.has_value(), want.has_value()) << "case " << i << (err ? ": " + *err : std::string());
+    if (want) {
+      ASSERT_EQ(reused, *want) << "case " << i;
+      ++accepted;
+    } else {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(accepted, 5000);
+  EXPECT_GT(rejected, 2000);
 }
 
 TEST(ProtoCodec, DecodeRejectsMalformedRecords) {
