@@ -22,7 +22,7 @@ echo "corpus: $N events (pb-gen-corpus --seed 1, realistic kind mix), plus $N li
 MB=$(python3 -c "import os;print(os.path.getsize('$W/new.jsonl')/1e6)")
 
 # The limit, measured now: single-thread verifies/s (CPU time of one core, same library and build).
-"$BIN/pb_bench" --benchmark_filter='BM_SchnorrVerify/threads:1' --benchmark_repetitions=3 \
+"$BIN/pb_bench" --benchmark_filter='^BM_SchnorrVerify/real_time/threads:1$' --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_format=json > "$W/verify.json" 2>/dev/null
 LIMIT=$(python3 -c "
 import json; b=json.load(open('$W/verify.json'))['benchmarks']
