@@ -10,5 +10,6 @@ namespace pb::cli {
 using CommandRunner = std::function<int()>;
 
 CommandRunner register_convert(CLI::App& app);
+CommandRunner register_merge(CLI::App& app);
 
 }  // namespace pb::cli

@@ -14,11 +14,11 @@ double events_per_second(const ConvertStats& s) {
   return s.elapsed_s > 0 ? static_cast<double>(s.total_lines - s.skipped) / s.elapsed_s : 0.0;
 }
 
-std::string human_summary(const ConvertStats& s) {
+std::string human_summary(const ConvertStats& s, const std::string& command) {
   const std::uint64_t considered = s.total_lines - s.skipped;
   const double success = considered ? 100.0 * static_cast<double>(s.valid + s.duplicates) / static_cast<double>(considered) : 100.0;
   std::string out = fmt::format(
-      "Conversion finished in {}\n"
+      "{} finished in {}\n"
       "  Lines read:        {}\n"
       "  Stored (new):      {}\n"
       "  Duplicates:        {}\n"
@@ -29,7 +29,7 @@ std::string human_summary(const ConvertStats& s) {
       "  Throughput:        {:.0f} events/s, {}/s\n"
       "  Input:             {} ({} read)\n"
       "  Output:            {} appended to day files\n",
-      human_duration(s.elapsed_s), s.total_lines, s.valid, s.duplicates, s.invalid, s.filtered, s.skipped, success,
+      command == "convert" ? "Conversion" : command == "merge" ? "Merge" : command, human_duration(s.elapsed_s), s.total_lines, s.valid, s.duplicates, s.invalid, s.filtered, s.skipped, success,
       events_per_second(s), human_bytes(s.elapsed_s > 0 ? static_cast<double>(s.input_bytes) / s.elapsed_s : 0),
       human_bytes(static_cast<double>(s.input_bytes)), human_bytes(static_cast<double>(s.raw_input_bytes)),
       human_bytes(static_cast<double>(s.output_bytes)));

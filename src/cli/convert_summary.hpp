@@ -8,7 +8,7 @@
 namespace pb::cli {
 
 // Seed-style summary: totals, success rate, error breakdown sorted by count.
-std::string human_summary(const ConvertStats& s);
+std::string human_summary(const ConvertStats& s, const std::string& command = "convert");
 
 // One JSON object: total_lines, valid, invalid, skipped, duplicates, filtered, errors{category: n},
 // elapsed_s, events_per_s, input_bytes, output_bytes (+ raw_input_bytes, input_errors[]).

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     runners[app.get_subcommands({})[before]] = std::move(run);
   };
   add(register_convert);
+  add(register_merge);
 
   try {
     app.parse(argc, argv);

@@ -7,7 +7,10 @@
 #include <semaphore>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "core/bounded_queue.hpp"
+#include "core/day_file_reader.hpp"
 #include "core/hex.hpp"
 #include "core/input_source.hpp"
 #include "core/json_parse.hpp"
@@ -85,15 +88,22 @@ class Worker {
   }
 
   void process_line(std::string_view line, std::uint64_t ordinal, LineResult& r, std::string& records) {
-    if (is_blank(line)) {
-      r.verdict = Verdict::skipped;
-      return;
+    if (opt_.format == InputFormat::archive_records) {
+      if (auto err = decode_proto_event(line, ev_)) return reject(r, {RejectCategory::invalid_field, "undecodable record: " + *err}, false);
+      if (ev_.kind < 0 || ev_.kind > 65535)
+        return reject(r, {RejectCategory::invalid_kind, fmt::format("kind {} is outside 0..65535", ev_.kind)}, true);
+      if (ev_.created_at < 0) return reject(r, {RejectCategory::invalid_field, "created_at must not be negative"}, true);
+    } else {
+      if (is_blank(line)) {
+        r.verdict = Verdict::skipped;
+        return;
+      }
+      if (opt_.filter_invalid_kinds && kind_above_limit(line)) {
+        r.verdict = Verdict::filtered;
+        return;
+      }
+      if (auto rej = parser_.parse(line, ev_)) return reject(r, std::move(*rej), parser_.id_parsed());
     }
-    if (opt_.filter_invalid_kinds && kind_above_limit(line)) {
-      r.verdict = Verdict::filtered;
-      return;
-    }
-    if (auto rej = parser_.parse(line, ev_)) return reject(r, std::move(*rej), parser_.id_parsed());
     if (auto rej = validator_.check_id(ev_)) return reject(r, std::move(*rej), true);
     // A duplicate costs a lookup, not a Schnorr verify: an earlier valid copy in this run, or the index.
     if (auto earlier = seen_.find(ev_.id); (earlier && *earlier < ordinal) || index_.contains(ev_.id)) {
@@ -128,58 +138,74 @@ class Worker {
 // Thrown inside the reader when the pipeline is shutting down early (another thread failed).
 struct Stopped {};
 
-// Splits the inputs into batches, in order. Runs on its own thread.
+// Splits the inputs into batches of items (JSON lines, or archive records), in order. Runs on its own
+// thread.
 class Reader {
  public:
-  Reader(std::vector<std::unique_ptr<InputSource>>& inputs, std::size_t batch_lines, BoundedQueue<LineBatch>& out,
+  Reader(const ConvertOptions& opt, std::vector<std::unique_ptr<InputSource>>& inputs, BoundedQueue<LineBatch>& out,
          std::counting_semaphore<>& window)
-      : inputs_(inputs), batch_lines_(std::max<std::size_t>(1, batch_lines)), out_(out), window_(window) {}
+      : opt_(opt), inputs_(inputs), batch_lines_(std::max<std::size_t>(1, opt.batch_size)), out_(out), window_(window) {}
 
   void run() {
-    std::vector<char> chunk(kReadChunk);
-    for (std::size_t in = 0; in < inputs_.size(); ++in) {
-      InputSource& src = *inputs_[in];
+    for (std::size_t in = 0; in < opt_.inputs.size(); ++in) {
       start_batch(in, 1);
-      std::string partial;  // an unfinished line carried across chunks
-      std::uint64_t line_no = 1;
-      std::optional<std::string> error;
-      for (;;) {
-        std::size_t n = 0;
-        try {
-          n = src.read({chunk.data(), chunk.size()});
-        } catch (const InputError& e) {
-          error = e.what();
-        }
-        if (n == 0) break;
-        std::string_view data(chunk.data(), n);
-        while (!data.empty()) {
-          const auto nl = data.find('\n');
-          if (nl == std::string_view::npos) {
-            partial.append(data);
-            break;
-          }
-          if (partial.empty()) {
-            add_line(data.substr(0, nl), in, line_no, src);
-          } else {
-            partial.append(data.substr(0, nl));
-            add_line(partial, in, line_no, src);
-            partial.clear();
-          }
-          ++line_no;
-          data.remove_prefix(nl + 1);
-        }
-        if (error) break;
-      }
-      // The last line may lack its newline; a line cut by damage is still offered (and rejected).
-      if (!partial.empty()) add_line(partial, in, line_no, src, false);
-      cur_.input_error = std::move(error);
-      cur_.raw_bytes_read = src.raw_bytes_read();
+      if (opt_.format == InputFormat::jsonl) read_lines(in, *inputs_[in]);
+      else read_records(in, opt_.inputs[in]);
       flush();
     }
     out_.close();
   }
 
  private:
+  void read_lines(std::size_t in, InputSource& src) {
+    std::vector<char> chunk(kReadChunk);
+    std::string partial;  // an unfinished line carried across chunks
+    std::uint64_t line_no = 1;
+    std::optional<std::string> error;
+    for (;;) {
+      std::size_t n = 0;
+      try {
+        n = src.read({chunk.data(), chunk.size()});
+      } catch (const InputError& e) {
+        error = e.what();
+      }
+      if (n == 0) break;
+      std::string_view data(chunk.data(), n);
+      while (!data.empty()) {
+        const auto nl = data.find('\n');
+        if (nl == std::string_view::npos) {
+          partial.append(data);
+          break;
+        }
+        if (partial.empty()) {
+          add_item(data.substr(0, nl), in, line_no, src.raw_bytes_read(), true);
+        } else {
+          partial.append(data.substr(0, nl));
+          add_item(partial, in, line_no, src.raw_bytes_read(), true);
+          partial.clear();
+        }
+        ++line_no;
+        data.remove_prefix(nl + 1);
+      }
+      if (error) break;
+    }
+    // The last line may lack its newline; a line cut by damage is still offered (and rejected).
+    if (!partial.empty()) add_item(partial, in, line_no, src.raw_bytes_read(), false);
+    cur_.input_error = std::move(error);
+    cur_.raw_bytes_read = src.raw_bytes_read();
+  }
+
+  // Day-file records, numbered from 1 like lines. Damage ends the file with an input error; every
+  // complete record before it has been offered.
+  void read_records(std::size_t in, const std::string& path) {
+    DayFileReader reader(path);
+    std::uint64_t record_no = 1;
+    while (auto rec = reader.next()) add_item(*rec, in, record_no++, reader.record_member_offset(), false);
+    if (const auto& d = reader.damage())
+      cur_.input_error = fmt::format("{}: damaged at byte {}: {}", path, d->offset, d->message);
+    cur_.raw_bytes_read = std::filesystem::file_size(path);
+  }
+
   void start_batch(std::size_t input, std::uint64_t first_line) {
     cur_ = LineBatch{};
     cur_.input = input;
@@ -187,15 +213,15 @@ class Reader {
     cur_.first_ordinal = ordinal_;
   }
 
-  void add_line(std::string_view line, std::size_t input, std::uint64_t line_no, InputSource& src, bool newline = true) {
+  void add_item(std::string_view item, std::size_t input, std::uint64_t line_no, std::uint64_t progress, bool newline) {
     if (cur_.lines.empty()) cur_.first_line = line_no;
-    cur_.bytes += line.size() + (newline ? 1 : 0);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
-    cur_.lines.emplace_back(cur_.data.size(), line.size());
-    cur_.data.append(line);
+    cur_.bytes += item.size() + (newline ? 1 : 0);
+    if (opt_.format == InputFormat::jsonl && !item.empty() && item.back() == '\r') item.remove_suffix(1);  // CRLF
+    cur_.lines.emplace_back(cur_.data.size(), item.size());
+    cur_.data.append(item);
     ++ordinal_;
     if (cur_.lines.size() >= batch_lines_ || cur_.data.size() >= kBatchBytes) {
-      cur_.raw_bytes_read = src.raw_bytes_read();
+      cur_.raw_bytes_read = progress;
       flush();
       start_batch(input, line_no + 1);
     }
@@ -209,6 +235,7 @@ class Reader {
     cur_ = LineBatch{};
   }
 
+  const ConvertOptions& opt_;
   std::vector<std::unique_ptr<InputSource>>& inputs_;
   std::size_t batch_lines_;
   BoundedQueue<LineBatch>& out_;
@@ -235,13 +262,25 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
   const auto t0 = std::chrono::steady_clock::now();
   // Open every input first: a missing file must fail before anything is written.
   std::vector<std::unique_ptr<InputSource>> inputs;
-  std::uint64_t raw_total = 0;
+  std::vector<std::string> names;
+  std::vector<std::uint64_t> raw_sizes;
   bool sizes_known = true;
   for (const auto& path : opt.inputs) {
-    inputs.push_back(open_input(path));
-    if (auto s = inputs.back()->raw_size()) raw_total += *s;
-    else sizes_known = false;
+    if (opt.format == InputFormat::jsonl) {
+      inputs.push_back(open_input(path));
+      names.push_back(inputs.back()->name());
+      raw_sizes.push_back(inputs.back()->raw_size().value_or(0));
+      sizes_known = sizes_known && inputs.back()->raw_size().has_value();
+    } else {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path, ec);
+      if (ec) throw InputError(fmt::format("{}: cannot open: {}", path, ec.message()));
+      names.push_back(path);
+      raw_sizes.push_back(size);
+    }
   }
+  std::uint64_t raw_total = 0;
+  for (auto s : raw_sizes) raw_total += s;
 
   ArchiveWriter writer(opt.output_dir, opt.writer);
   for (const auto& action : writer.recovery().actions) observer.on_recovery(action);
@@ -265,7 +304,7 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
       done.close();
       tokens.release(static_cast<std::ptrdiff_t>(window));  // unblock a reader waiting for a token
     };
-    Reader reader(inputs, opt.batch_size, work, tokens);
+    Reader reader(opt, inputs, work, tokens);
     group.threads.emplace_back([&] {
       try {
         reader.run();
@@ -301,7 +340,7 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
     auto last_progress = std::chrono::steady_clock::now();
     auto apply = [&](ProcessedBatch& pbatch) {
       const LineBatch& b = pbatch.batch;
-      const std::string& input_name = inputs[b.input]->name();
+      const std::string& input_name = names[b.input];
       for (std::size_t i = 0; i < pbatch.results.size(); ++i) {
         LineResult& r = pbatch.results[i];
         ++stats.total_lines;
@@ -338,7 +377,7 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
       }
       tokens.release();
       std::uint64_t raw = 0;
-      for (std::size_t k = 0; k < b.input; ++k) raw += inputs[k]->raw_size().value_or(0);
+      for (std::size_t k = 0; k < b.input; ++k) raw += raw_sizes[k];
       stats.raw_input_bytes = raw + b.raw_bytes_read;
       const auto now = std::chrono::steady_clock::now();
       if (now - last_progress >= std::chrono::milliseconds(250)) {
@@ -360,7 +399,11 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
   }
   if (worker_error) std::rethrow_exception(worker_error);
   stats.raw_input_bytes = 0;
-  for (auto& in : inputs) stats.raw_input_bytes += in->raw_bytes_read();
+  if (opt.format == InputFormat::jsonl) {
+    for (auto& in : inputs) stats.raw_input_bytes += in->raw_bytes_read();
+  } else {
+    stats.raw_input_bytes = raw_total;
+  }
   stats.output_bytes = writer.bytes_written();
   stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

@@ -19,8 +19,13 @@
 
 namespace pb {
 
+// What the inputs hold: JSONL (convert) or day files of other archives (merge). Both go through the
+// same workers (dedup before verify) and the same single writer.
+enum class InputFormat { jsonl, archive_records };
+
 struct ConvertOptions {
-  std::vector<std::string> inputs;  // paths, "-" for stdin
+  InputFormat format = InputFormat::jsonl;
+  std::vector<std::string> inputs;  // paths, "-" for stdin (jsonl only)
   std::filesystem::path output_dir = "pb_data";
   std::size_t batch_size = 1000;    // lines per work unit
   unsigned threads = 0;             // workers; 0 = hardware concurrency

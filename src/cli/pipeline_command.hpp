@@ -1,0 +1,37 @@
+// What convert and merge share: the pipeline's CLI options, its observer (log, terminal, progress)
+// and the end-of-run reports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/convert_pipeline.hpp"
+
+namespace pb::cli {
+
+struct PipelineArgs {
+  ConvertOptions opt;
+  bool no_progress = false;
+  bool force_progress = false;
+  bool verbose = false;
+  std::string summary_json;
+  int compression_level = 6;
+  std::uint64_t commit_mb = 256;
+  bool no_fsync = false;
+};
+
+// -j, --compression-level, --no-progress, --progress, -v, --summary-json, --commit-mb, --no-fsync.
+void add_pipeline_options(CLI::App* cmd, PipelineArgs& a);
+
+struct PipelineResult {
+  ConvertStats stats;
+  int exit_code;
+};
+
+// Runs the pipeline into a.opt.output_dir with logging, progress and summaries. `command` names the
+// run in the log and the summary ("convert", "merge").
+PipelineResult run_pipeline(PipelineArgs& a, const std::string& command);
+
+}  // namespace pb::cli
