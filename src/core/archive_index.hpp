@@ -9,10 +9,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/event.hpp"
@@ -82,6 +84,33 @@ class ArchiveIndex {
   // Small key/value metadata (e.g. the writer's commit sequence number).
   void set_meta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key);
+
+  // ---- Aggregates for `proton-beam stats` (archive_stats.cpp). Each reads one whole index B-tree
+  // (kind or pubkey index), so they cost O(rows) but never touch the table itself. ----
+  struct KindCount {
+    std::int32_t kind = 0;
+    std::uint64_t events = 0;
+  };
+  // Events per kind, most events first (ties: lower kind first).
+  std::vector<KindCount> kind_counts();
+  // Number of distinct pubkeys.
+  std::uint64_t distinct_authors();
+  // Oldest and newest created_at, or nullopt when the index is empty (two index probes).
+  std::optional<std::pair<std::int64_t, std::int64_t>> created_at_range();
+
+  // ---- Verify and repair (archive_verify.cpp, archive_repair.cpp). Writes are writer-only and belong
+  // inside begin()/commit(). ----
+  // Calls fn for every row with since <= created_at <= until, in no particular order (a range scan of
+  // events_created). fn must not use this object.
+  void for_each_row_created_between(std::int64_t since, std::int64_t until,
+                                    const std::function<void(const IndexRow&)>& fn);
+  // INSERT OR REPLACE: each row replaces the row with its id, if any.
+  void put_rows(std::span<const IndexRow> rows);
+  // Deletes the rows with these ids; returns how many existed.
+  std::uint64_t erase_rows(std::span<const Id32> ids);
+  // Removes a day file's entry from the files table.
+  void erase_file(const std::string& file_name);
+  void erase_meta(const std::string& key);
 
  private:
   struct Impl;

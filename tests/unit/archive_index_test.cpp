@@ -1,0 +1,549 @@
+#include "core/archive_index.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/hex.hpp"
+
+namespace pb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards (the index leaves -wal/-shm files next to index.db).
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("pb_index_test_" + std::to_string(rd()) + "_" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+Id32 id_from(std::mt19937_64& rng) {
+  Id32 id{};
+  for (auto& b : id) b = static_cast<std::uint8_t>(rng());
+  return id;
+}
+
+Id32 id_of(std::uint8_t fill) {
+  Id32 id{};
+  id.fill(fill);
+  return id;
+}
+
+IndexRow make_row(const Id32& id, const Id32& pubkey, std::int64_t created_at, std::int32_t kind) {
+  IndexRow r;
+  r.id = id;
+  r.pubkey = pubkey;
+  r.created_at = created_at;
+  r.kind = kind;
+  r.file_name = "2025_09_27.pb.gz";
+  r.member_offset = 4096;
+  r.indexed_at = 1'760'000'000;
+  return r;
+}
+
+void expect_same_row(const IndexRow& a, const IndexRow& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.pubkey, b.pubkey);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.file_name, b.file_name);
+  EXPECT_EQ(a.member_offset, b.member_offset);
+  EXPECT_EQ(a.indexed_at, b.indexed_at);
+}
+
+// Raw SQLite access for checks the API does not expose.
+struct RawDb {
+  explicit RawDb(const fs::path& p, int flags = SQLITE_OPEN_READWRITE) {
+    if (sqlite3_open_v2(p.string().c_str(), &db, flags, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sqlite3_errmsg(db));
+  }
+  ~RawDb() { sqlite3_close_v2(db); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "?";
+      sqlite3_free(err);
+      throw std::runtime_error(msg);
+    }
+  }
+  sqlite3* db = nullptr;
+};
+
+TEST(ArchiveIndexTest, InsertIfAbsentDetectsDuplicates) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  const auto row = make_row(id_of(1), id_of(2), 100, 1);
+  EXPECT_EQ(idx.count(), 0u);
+  EXPECT_FALSE(idx.contains(row.id));
+  EXPECT_TRUE(idx.insert_if_absent(row));
+  EXPECT_TRUE(idx.contains(row.id));
+  // Same id with different contents: still a duplicate, and the first row is kept.
+  auto other = row;
+  other.kind = 7;
+  other.file_name = "2025_09_28.pb.gz";
+  EXPECT_FALSE(idx.insert_if_absent(other));
+  EXPECT_EQ(idx.count(), 1u);
+  EXPECT_EQ(idx.get(row.id)->kind, 1);
+  EXPECT_TRUE(idx.insert_if_absent(make_row(id_of(3), id_of(2), 100, 1)));
+  EXPECT_EQ(idx.count(), 2u);
+}
+
+TEST(ArchiveIndexTest, GetRoundTripsEveryField) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  std::mt19937_64 rng(7);
+  IndexRow a = make_row(id_from(rng), id_from(rng), 0, 0);
+  a.file_name = "1970_01_01.pb.gz";
+  a.member_offset = 0;
+  a.indexed_at = 1;
+  IndexRow b = make_row(id_from(rng), id_from(rng), 4'102'444'800, 65535);  // year 2100
+  b.member_offset = (1ULL << 40) + 12345;  // beyond 32 bits
+  b.indexed_at = 1'999'999'999;
+  IndexRow c = make_row(id_of(0x00), id_of(0xff), 1'700'000'000, 30023);
+  for (const auto& r : {a, b, c}) ASSERT_TRUE(idx.insert_if_absent(r));
+  for (const auto& r : {a, b, c}) {
+    const auto got = idx.get(r.id);
+    ASSERT_TRUE(got.has_value());
+    expect_same_row(*got, r);
+  }
+  EXPECT_FALSE(idx.get(id_of(0x42)).has_value());
+}
+
+TEST(ArchiveIndexTest, ZeroIndexedAtMeansNow) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  auto row = make_row(id_of(1), id_of(2), 100, 1);
+  row.indexed_at = 0;
+  ASSERT_TRUE(idx.insert_if_absent(row));
+  EXPECT_GT(idx.get(row.id)->indexed_at, 1'600'000'000);
+}
+
+// Random rows from a few authors, kinds and a narrow time range (so created_at ties happen), then many random
+// queries compared with a brute-force filter over the same rows: every constraint alone and combined.
+TEST(ArchiveIndexTest, QueryMatchesBruteForceFilter) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  std::mt19937_64 rng(20251127);
+  std::vector<Id32> authors;
+  for (int i = 0; i < 12; ++i) authors.push_back(id_from(rng));
+  const std::vector<std::int32_t> kinds = {0, 1, 3, 7, 9735, 30023};
+  std::vector<IndexRow> rows;
+  idx.begin();
+  for (int i = 0; i < 1500; ++i) {
+    auto r = make_row(id_from(rng), authors[rng() % authors.size()], 1000 + static_cast<std::int64_t>(rng() % 300),
+                      kinds[rng() % kinds.size()]);
+    r.member_offset = rng() % 100000;
+    ASSERT_TRUE(idx.insert_if_absent(r));
+    rows.push_back(r);
+  }
+  idx.commit();
+
+  auto brute = [&](const IndexQuery& q) {
+    std::vector<IndexRow> out;
+    auto any_of = [](const auto& list, const auto& v) {
+      return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+    };
+    for (const auto& r : rows) {
+      if (!any_of(q.ids, r.id) || !any_of(q.authors, r.pubkey) || !any_of(q.kinds, r.kind)) continue;
+      if (q.since && r.created_at < *q.since) continue;
+      if (q.until && r.created_at > *q.until) continue;
+      out.push_back(r);
+    }
+    std::sort(out.begin(), out.end(), [](const IndexRow& a, const IndexRow& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+    });
+    if (q.limit && out.size() > *q.limit) out.resize(*q.limit);
+    return out;
+  };
+
+  int nonempty = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    IndexQuery q;
+    const unsigned mask = static_cast<unsigned>(rng());
+    if (mask & 1) {  // ids: mostly present, some absent, sometimes duplicated
+      for (int n = 1 + static_cast<int>(rng() % 5); n > 0; --n)
+        q.ids.push_back(rng() % 4 ? rows[rng() % rows.size()].id : id_from(rng));
+      if (rng() % 3 == 0) q.ids.push_back(q.ids.front());
+    }
+    if (mask & 2)
+      for (int n = 1 + static_cast<int>(rng() % 3); n > 0; --n) q.authors.push_back(authors[rng() % authors.size()]);
+    if (mask & 4)
+      for (int n = 1 + static_cast<int>(rng() % 3); n > 0; --n) q.kinds.push_back(kinds[rng() % kinds.size()]);
+    if (mask & 8) q.since = 1000 + static_cast<std::int64_t>(rng() % 320) - 10;
+    if (mask & 16) q.until = 1000 + static_cast<std::int64_t>(rng() % 320) - 10;
+    if (mask & 32) q.limit = rng() % 40;
+    const auto want = brute(q);
+    const auto got = idx.query(q);
+    ASSERT_EQ(got.size(), want.size()) << "trial " << trial << " mask " << (mask & 63);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      SCOPED_TRACE("trial " + std::to_string(trial) + " row " + std::to_string(i));
+      expect_same_row(got[i], want[i]);
+    }
+    nonempty += !want.empty();
+  }
+  EXPECT_GT(nonempty, 200);  // the generator must actually exercise matches
+}
+
+// Lists longer than SQLite's compound-select limit (500) take the single-IN path; both must agree.
+TEST(ArchiveIndexTest, QueryWithLongAuthorListAndLimit) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  std::mt19937_64 rng(5);
+  std::vector<Id32> authors;
+  for (int i = 0; i < 700; ++i) authors.push_back(id_from(rng));
+  std::vector<IndexRow> rows;
+  idx.begin();
+  for (int i = 0; i < 3000; ++i) {
+    const std::int64_t t = 5000 + static_cast<std::int64_t>(rng() % 50);
+    rows.push_back(make_row(id_from(rng), authors[rng() % authors.size()], t, static_cast<std::int32_t>(rng() % 3)));
+    ASSERT_TRUE(idx.insert_if_absent(rows.back()));
+  }
+  idx.commit();
+  for (std::size_t n : {2u, 40u, 499u, 500u, 501u, 700u}) {
+    IndexQuery q;
+    q.authors.assign(authors.begin(), authors.begin() + static_cast<std::ptrdiff_t>(n));
+    q.limit = 25;
+    std::vector<IndexRow> want;
+    for (const auto& r : rows)
+      if (std::find(q.authors.begin(), q.authors.end(), r.pubkey) != q.authors.end()) want.push_back(r);
+    std::sort(want.begin(), want.end(), [](const IndexRow& a, const IndexRow& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+    });
+    want.resize(std::min<std::size_t>(want.size(), 25));
+    const auto got = idx.query(q);
+    ASSERT_EQ(got.size(), want.size()) << n << " authors";
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].id, want[i].id) << n << " authors, row " << i;
+  }
+}
+
+TEST(ArchiveIndexTest, QueryOrdersNewestFirstThenLowestIdAndLimits) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  const auto author = id_of(9);
+  // Inserted in scrambled order; three share created_at 200.
+  for (const auto& [fill, t] : std::vector<std::pair<int, int>>{{5, 200}, {1, 100}, {9, 200}, {3, 300}, {2, 200}})
+    ASSERT_TRUE(idx.insert_if_absent(make_row(id_of(static_cast<std::uint8_t>(fill)), author, t, 1)));
+  auto ids_of = [](const std::vector<IndexRow>& rows) {
+    std::vector<int> out;
+    for (const auto& r : rows) out.push_back(r.id[0]);
+    return out;
+  };
+  EXPECT_EQ(ids_of(idx.query({})), (std::vector<int>{3, 2, 5, 9, 1}));
+  IndexQuery q;
+  q.limit = 3;
+  EXPECT_EQ(ids_of(idx.query(q)), (std::vector<int>{3, 2, 5}));
+  q.limit = 0;
+  EXPECT_TRUE(idx.query(q).empty());
+  q.limit.reset();
+  q.since = 200;
+  q.until = 200;  // both bounds inclusive
+  EXPECT_EQ(ids_of(idx.query(q)), (std::vector<int>{2, 5, 9}));
+  q.since = 201;
+  EXPECT_TRUE(idx.query(q).empty());
+}
+
+TEST(ArchiveIndexTest, FilesRoundTripAndUpdate) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  EXPECT_TRUE(idx.files().empty());
+  EXPECT_FALSE(idx.file("2025_09_27.pb.gz").has_value());
+  idx.set_file({"2025_09_28.pb.gz", 10, 1});
+  idx.set_file({"2025_09_27.pb.gz", 5'000'000'000ULL, 123456});
+  idx.set_file({"2025_09_28.pb.gz", 20, 2});  // update in place
+  const auto f = idx.file("2025_09_28.pb.gz");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->committed_bytes, 20u);
+  EXPECT_EQ(f->events, 2u);
+  const auto all = idx.files();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].file_name, "2025_09_27.pb.gz");  // sorted by name
+  EXPECT_EQ(all[0].committed_bytes, 5'000'000'000ULL);
+  EXPECT_EQ(all[0].events, 123456u);
+  EXPECT_EQ(all[1].file_name, "2025_09_28.pb.gz");
+}
+
+TEST(ArchiveIndexTest, MetaRoundTripAndUpdate) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  EXPECT_FALSE(idx.meta("commit_seq").has_value());
+  idx.set_meta("commit_seq", "1");
+  idx.set_meta("commit_seq", "2");
+  idx.set_meta("empty", "");
+  idx.set_meta("binary", std::string("a\0b", 3));
+  EXPECT_EQ(idx.meta("commit_seq"), "2");
+  EXPECT_EQ(idx.meta("empty"), "");
+  EXPECT_EQ(idx.meta("binary"), std::string("a\0b", 3));
+}
+
+TEST(ArchiveIndexTest, RollbackDiscardsRows) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  ASSERT_TRUE(idx.insert_if_absent(make_row(id_of(1), id_of(2), 100, 1)));
+  idx.begin();
+  ASSERT_TRUE(idx.insert_if_absent(make_row(id_of(3), id_of(2), 100, 1)));
+  idx.set_file({"2025_09_27.pb.gz", 99, 1});
+  idx.set_meta("k", "v");
+  EXPECT_TRUE(idx.contains(id_of(3)));  // visible inside the transaction
+  idx.rollback();
+  EXPECT_FALSE(idx.contains(id_of(3)));
+  EXPECT_TRUE(idx.contains(id_of(1)));
+  EXPECT_FALSE(idx.file("2025_09_27.pb.gz").has_value());
+  EXPECT_FALSE(idx.meta("k").has_value());
+  EXPECT_EQ(idx.count(), 1u);
+  // The id can be inserted again after the rollback.
+  EXPECT_TRUE(idx.insert_if_absent(make_row(id_of(3), id_of(2), 100, 1)));
+}
+
+TEST(ArchiveIndexTest, ClosingWithOpenTransactionDiscardsIt) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  {
+    auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+    idx.begin();
+    ASSERT_TRUE(idx.insert_if_absent(make_row(id_of(1), id_of(2), 100, 1)));
+  }
+  auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  EXPECT_EQ(idx.count(), 0u);
+}
+
+TEST(ArchiveIndexTest, ReopenKeepsCommittedRows) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  const auto row = make_row(id_of(1), id_of(2), 100, 1);
+  {
+    auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+    ASSERT_TRUE(idx.insert_if_absent(row));
+    idx.set_meta("k", "v");
+  }
+  auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  EXPECT_FALSE(idx.insert_if_absent(row));
+  EXPECT_EQ(idx.meta("k"), "v");
+  auto ro = ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+  ASSERT_TRUE(ro.get(row.id).has_value());
+  expect_same_row(*ro.get(row.id), row);
+}
+
+TEST(ArchiveIndexTest, ReadOnlySeesRowsOnlyAfterWriterCommits) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto writer = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  auto reader = ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+  writer.begin();
+  ASSERT_TRUE(writer.insert_if_absent(make_row(id_of(1), id_of(2), 100, 1)));
+  writer.set_file({"2025_09_27.pb.gz", 42, 1});
+  // WAL: the reader is not blocked by the open write transaction, and does not see it.
+  EXPECT_FALSE(reader.contains(id_of(1)));
+  EXPECT_EQ(reader.count(), 0u);
+  EXPECT_FALSE(reader.file("2025_09_27.pb.gz").has_value());
+  writer.commit();
+  EXPECT_TRUE(reader.contains(id_of(1)));
+  EXPECT_EQ(reader.count(), 1u);
+  EXPECT_EQ(reader.file("2025_09_27.pb.gz")->committed_bytes, 42u);
+  EXPECT_EQ(reader.query({}).size(), 1u);
+  // A second writer transaction while the reader keeps reading.
+  writer.begin();
+  ASSERT_TRUE(writer.insert_if_absent(make_row(id_of(3), id_of(2), 100, 1)));
+  EXPECT_EQ(reader.count(), 1u);
+  writer.commit();
+  EXPECT_EQ(reader.count(), 2u);
+}
+
+TEST(ArchiveIndexTest, ReadOnlyRefusesWrites) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  { auto writer = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write); }
+  auto reader = ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+  EXPECT_THROW(reader.begin(), std::runtime_error);
+  EXPECT_THROW(reader.insert_if_absent(make_row(id_of(1), id_of(2), 100, 1)), std::runtime_error);
+  EXPECT_THROW(reader.set_meta("k", "v"), std::runtime_error);
+  EXPECT_THROW(reader.set_file({"x", 1, 1}), std::runtime_error);
+  EXPECT_EQ(reader.count(), 0u);  // still usable after the refusals
+}
+
+TEST(ArchiveIndexTest, ReadOnlyOpenOfMissingFileThrows) {
+  TempDir dir;
+  const auto path = dir.path() / "missing" / "index.db";
+  try {
+    (void)ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("index.db"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no such file"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(path));  // and nothing was created
+}
+
+TEST(ArchiveIndexTest, ReadOnlyOpenOfEmptyDatabaseThrows) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  { RawDb raw(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); raw.exec("PRAGMA user_version = 0"); }
+  EXPECT_THROW((void)ArchiveIndex::open(path, ArchiveIndex::Mode::read_only), std::runtime_error);
+}
+
+TEST(ArchiveIndexTest, FutureSchemaVersionIsRefused) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  { auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write); }
+  { RawDb raw(path); raw.exec("PRAGMA user_version = 99"); }
+  for (auto mode : {ArchiveIndex::Mode::read_write, ArchiveIndex::Mode::read_only}) {
+    try {
+      (void)ArchiveIndex::open(path, mode);
+      FAIL() << "expected an exception";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("schema version 99"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ArchiveIndexTest, ForeignDatabaseIsRefusedAndLeftAlone) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  {
+    // The seed's layout: hex TEXT ids and no schema version.
+    RawDb raw(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    raw.exec("CREATE TABLE events(id TEXT PRIMARY KEY, kind INTEGER, pubkey TEXT, created_at INTEGER, "
+             "file_path TEXT, indexed_at INTEGER)");
+  }
+  EXPECT_THROW((void)ArchiveIndex::open(path, ArchiveIndex::Mode::read_write), std::runtime_error);
+  EXPECT_THROW((void)ArchiveIndex::open(path, ArchiveIndex::Mode::read_only), std::runtime_error);
+  RawDb raw(path);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw.db, "PRAGMA journal_mode", -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "delete");  // not switched to WAL
+  sqlite3_finalize(s);
+}
+
+TEST(ArchiveIndexTest, EventsHexViewIsLowercaseHex) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  std::mt19937_64 rng(99);
+  std::set<std::pair<std::string, std::string>> want;
+  {
+    auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+    idx.begin();
+    for (int i = 0; i < 50; ++i) {
+      const auto row = make_row(id_from(rng), id_from(rng), 1000 + i, 1);
+      ASSERT_TRUE(idx.insert_if_absent(row));
+      want.emplace(to_hex(row.id), to_hex(row.pubkey));
+    }
+    idx.commit();
+  }
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw.db, "SELECT id, pubkey, file_path FROM events_hex", -1, &s, nullptr), SQLITE_OK);
+  std::set<std::pair<std::string, std::string>> got;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    got.emplace(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                reinterpret_cast<const char*>(sqlite3_column_text(s, 1)));
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 2)), "2025_09_27.pb.gz");
+  }
+  sqlite3_finalize(s);
+  EXPECT_EQ(got, want);  // to_hex is lowercase, so equality also checks the case
+  // Lookup by hex as documented for the sqlite3 shell.
+  const auto& [hex_id, hex_pub] = *want.begin();
+  const std::string sql = "SELECT pubkey FROM events_hex WHERE id = lower('" + hex_id + "')";
+  ASSERT_EQ(sqlite3_prepare_v2(raw.db, sql.c_str(), -1, &s, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), hex_pub);
+  sqlite3_finalize(s);
+}
+
+TEST(ArchiveIndexTest, SchemaRejectsNonBlobIdsFromOutside) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  { auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write); }
+  RawDb raw(path);
+  // A shell user pasting hex text instead of X'..' must not plant rows the API cannot read.
+  EXPECT_THROW(raw.exec("INSERT INTO events VALUES('" + std::string(64, 'a') + "', 1, X'" + std::string(64, 'b') +
+                        "', 1, 'f', 0, 0)"),
+               std::runtime_error);
+}
+
+TEST(ArchiveIndexTest, PragmasAreAsDocumented) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  RawDb raw(path, SQLITE_OPEN_READONLY);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw.db, sql, -1, &s, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(s), SQLITE_ROW);
+    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return v;
+  };
+  EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "1");
+  EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(0x50424958));
+  EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
+}
+
+TEST(ArchiveIndexTest, SecondWriterTransactionFailsClearly) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto a = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  a.begin();
+  RawDb raw(path);
+  sqlite3_busy_timeout(raw.db, 0);
+  EXPECT_THROW(raw.exec("BEGIN IMMEDIATE"), std::runtime_error);  // the index holds the write lock
+  a.commit();
+  EXPECT_NO_THROW(raw.exec("BEGIN IMMEDIATE; ROLLBACK"));
+}
+
+TEST(ArchiveIndexTest, ErrorsNameTheIndexAndTheOperation) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  idx.begin();
+  try {
+    idx.begin();  // nested
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path.filename().string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("beginning a transaction"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("within a transaction"), std::string::npos) << msg;  // SQLite's own words
+  }
+  idx.rollback();
+}
+
+TEST(ArchiveIndexTest, MoveKeepsTheConnection) {
+  TempDir dir;
+  auto a = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  ASSERT_TRUE(a.insert_if_absent(make_row(id_of(1), id_of(2), 100, 1)));
+  ArchiveIndex b = std::move(a);
+  EXPECT_TRUE(b.contains(id_of(1)));
+  auto c = ArchiveIndex::open(dir.path() / "other.db", ArchiveIndex::Mode::read_write);
+  c = std::move(b);
+  EXPECT_EQ(c.count(), 1u);
+}
+
+}  // namespace
+}  // namespace pb
