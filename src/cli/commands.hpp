@@ -11,5 +11,6 @@ using CommandRunner = std::function<int()>;
 
 CommandRunner register_convert(CLI::App& app);
 CommandRunner register_merge(CLI::App& app);
+CommandRunner register_index(CLI::App& app);
 
 }  // namespace pb::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   };
   add(register_convert);
   add(register_merge);
+  add(register_index);
 
   try {
     app.parse(argc, argv);

@@ -52,9 +52,6 @@ CREATE TABLE events(
   member_offset INTEGER NOT NULL,
   indexed_at    INTEGER NOT NULL
 );
-CREATE INDEX events_kind_created ON events(kind, created_at);
-CREATE INDEX events_pubkey_created ON events(pubkey, created_at);
-CREATE INDEX events_created ON events(created_at);
 CREATE TABLE files(
   file_name       TEXT    NOT NULL PRIMARY KEY,
   committed_bytes INTEGER NOT NULL,
@@ -68,6 +65,18 @@ CREATE VIEW events_hex AS
   SELECT lower(hex(id)) AS id, kind, lower(hex(pubkey)) AS pubkey, created_at, file_path, member_offset,
          indexed_at
   FROM events;
+)sql";
+
+// Query indexes, kept apart so a bulk load (index rebuild) can build them after the rows are in.
+constexpr std::string_view kSecondaryIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS events_kind_created ON events(kind, created_at);
+CREATE INDEX IF NOT EXISTS events_pubkey_created ON events(pubkey, created_at);
+CREATE INDEX IF NOT EXISTS events_created ON events(created_at);
+)sql";
+constexpr std::string_view kDropSecondaryIndexes = R"sql(
+DROP INDEX IF EXISTS events_kind_created;
+DROP INDEX IF EXISTS events_pubkey_created;
+DROP INDEX IF EXISTS events_created;
 )sql";
 
 constexpr const char* kRowColumns = "id, pubkey, created_at, kind, file_path, member_offset, indexed_at";
@@ -292,6 +301,7 @@ struct ArchiveIndex::Impl {
     try {
       if (pragma_int("PRAGMA user_version") == 0) {
         exec(std::string(kSchema).c_str(), "creating the schema");
+        exec(std::string(kSecondaryIndexes).c_str(), "creating the query indexes");
         const std::string ids = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                                 "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
         exec(ids.c_str(), "stamping the schema version");
@@ -635,6 +645,20 @@ void ArchiveIndex::erase_meta(const std::string& key) {
   StmtPtr s = im.prepare("DELETE FROM meta WHERE key = ?1", "preparing a metadata deletion", 0);
   im.bind_text(s.get(), 1, key);
   im.step(s.get(), "deleting metadata " + key);
+}
+
+// ---- Bulk load (index rebuild) ---------------------------------------------------------------------
+
+void ArchiveIndex::begin_bulk_load() {
+  // Rows go into the bare table first; the query indexes are built once at the end (one sort each
+  // instead of a random insert per row), and nothing is synced until then.
+  impl_->exec(std::string(kDropSecondaryIndexes).c_str(), "dropping the query indexes for a bulk load");
+  impl_->exec("PRAGMA synchronous = OFF", "configuring a bulk load");
+}
+
+void ArchiveIndex::end_bulk_load() {
+  impl_->exec(std::string(kSecondaryIndexes).c_str(), "building the query indexes");
+  impl_->exec("PRAGMA synchronous = FULL", "ending a bulk load");
 }
 
 }  // namespace pb

@@ -112,6 +112,12 @@ class ArchiveIndex {
   void erase_file(const std::string& file_name);
   void erase_meta(const std::string& key);
 
+  // ---- Bulk load (index rebuild) ----
+  // Drops the query indexes and stops syncing; call outside a transaction. end_bulk_load() rebuilds
+  // them (call after the last commit). Only for a fresh index nobody else reads.
+  void begin_bulk_load();
+  void end_bulk_load();
+
  private:
   struct Impl;
   explicit ArchiveIndex(std::unique_ptr<Impl> impl);

@@ -1,7 +1,6 @@
 #include "core/archive_writer.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,15 +14,15 @@
 
 #include <fmt/format.h>
 
+#include "core/archive_lock.hpp"
+#include "core/archive_verify.hpp"
 #include "core/day.hpp"
 #include "core/posix_file.hpp"
 
 namespace pb {
 namespace {
 
-constexpr const char* kJournalName = ".proton-beam.journal";
-constexpr const char* kLockName = ".proton-beam.lock";
-constexpr const char* kCommitSeqKey = "commit_seq";
+constexpr const char* kJournalName = kJournalFileName;
 constexpr std::size_t kKeepCapacity = 64 << 10;  // a sealed day's buffer keeps at most this much
 
 struct DayState {
@@ -37,16 +36,12 @@ struct DayState {
   bool touched = false;              // written in this transaction
 };
 
-// The journal: "seq N" then one "presize<TAB>file" line per file written in the open transaction.
-struct Journal {
-  std::uint64_t seq = 0;
-  std::vector<std::pair<std::uint64_t, std::string>> entries;
-};
+}  // namespace
 
-std::optional<Journal> read_journal(const std::filesystem::path& p) {
+std::optional<WriterJournal> read_writer_journal(const std::filesystem::path& p) {
   std::ifstream in(p);
   if (!in) return std::nullopt;
-  Journal j;
+  WriterJournal j;
   std::string line;
   if (!std::getline(in, line) || !line.starts_with("seq ")) return std::nullopt;
   j.seq = std::stoull(line.substr(4));
@@ -61,12 +56,10 @@ std::optional<Journal> read_journal(const std::filesystem::path& p) {
   return j;
 }
 
-}  // namespace
-
 struct ArchiveWriter::Impl {
   std::filesystem::path dir;
   ArchiveWriterOptions opt;
-  UniqueFd lock_fd;
+  ArchiveLock lock;
   ArchiveIndex index;
   GzipMemberCompressor gz;
   UniqueFd journal_fd;
@@ -82,7 +75,7 @@ struct ArchiveWriter::Impl {
   std::string member;
 
   Impl(const std::filesystem::path& d, ArchiveWriterOptions o)
-      : dir(d), opt(o), lock_fd(lock_archive(d)), index(ArchiveIndex::open(d / "index.db", ArchiveIndex::Mode::read_write)),
+      : dir(d), opt(o), lock(lock_archive(d)), index(ArchiveIndex::open(d / "index.db", ArchiveIndex::Mode::read_write)),
         gz(o.compression_level) {
     recover();
     journal_fd = open_or_throw(dir / kJournalName, O_RDWR | O_CREAT | O_TRUNC);
@@ -90,19 +83,19 @@ struct ArchiveWriter::Impl {
     index.begin();
   }
 
-  static UniqueFd lock_archive(const std::filesystem::path& d) {
+  static ArchiveLock lock_archive(const std::filesystem::path& d) {
     std::error_code ec;
     std::filesystem::create_directories(d, ec);
     if (ec) throw std::runtime_error(fmt::format("cannot create output directory {}: {}", d.string(), ec.message()));
-    UniqueFd fd = open_or_throw(d / kLockName, O_RDWR | O_CREAT);
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
-      throw std::runtime_error(fmt::format("{} is being written by another proton-beam process", d.string()));
-    return fd;
+    return ArchiveLock::acquire(d, ArchiveLock::Kind::exclusive);
   }
 
   void recover() {
+    // A repair interrupted after its index commit is finished first: the index already describes the
+    // repaired files, so cutting to its committed lengths before that would cut the wrong bytes.
+    for (auto& action : finish_interrupted_repair(dir, index, opt.fsync)) report.actions.push_back(std::move(action));
     const auto jpath = dir / kJournalName;
-    if (auto j = read_journal(jpath)) {
+    if (auto j = read_writer_journal(jpath)) {
       const std::uint64_t committed = std::stoull(index.meta(kCommitSeqKey).value_or("0"));
       if (j->seq > committed) {
         for (const auto& [presize, name] : j->entries) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,17 @@ struct StagedEvent {
   std::int32_t kind = 0;
   std::string_view record;
 };
+
+inline constexpr const char* kJournalFileName = ".proton-beam.journal";
+inline constexpr const char* kCommitSeqKey = "commit_seq";  // meta key: sequence number of the last commit
+
+// The crash journal: "seq N" then one "presize<TAB>file" line per file written in the open transaction.
+// It is only meaningful while N is above the index's commit_seq.
+struct WriterJournal {
+  std::uint64_t seq = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> entries;
+};
+std::optional<WriterJournal> read_writer_journal(const std::filesystem::path& path);
 
 struct RecoveryReport {
   std::vector<std::string> actions;  // human-readable: what was cut or found on open
