@@ -12,5 +12,8 @@ using CommandRunner = std::function<int()>;
 CommandRunner register_convert(CLI::App& app);
 CommandRunner register_merge(CLI::App& app);
 CommandRunner register_index(CLI::App& app);
+CommandRunner register_export(CLI::App& app);
+CommandRunner register_stats(CLI::App& app);
+CommandRunner register_verify(CLI::App& app);
 
 }  // namespace pb::cli

@@ -8,11 +8,13 @@ enum ExitCode : int {
   kExitFailure = 1,       // a missing/unreadable input, an unwritable output, any other fatal error
   kExitUsage = 2,         // bad options or arguments
   kExitInputDamaged = 3,  // completed, but an input was truncated or corrupt (its valid lines were kept)
+  kExitArchiveProblems = 4,  // verify: the archive has problems (with --repair: some remain after it)
 };
 
 inline constexpr const char* kExitCodeHelp =
     "Exit status: 0 the run completed (whatever the verdicts on events); 1 fatal error (missing or\n"
     "unreadable input, unwritable output); 2 bad options; 3 completed, but an input was truncated or\n"
-    "corrupt (every valid line before the damage was kept).";
+    "corrupt (every valid line before the damage was kept); 4 verify found problems in the archive\n"
+    "(with --repair: problems remain after the repair).";
 
 }  // namespace pb::cli

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   add(register_convert);
   add(register_merge);
   add(register_index);
+  add(register_export);
+  add(register_stats);
+  add(register_verify);
 
   try {
     app.parse(argc, argv);
