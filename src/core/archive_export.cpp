@@ -1,10 +1,12 @@
 #include "core/archive_export.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
+#include <span>
 #include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "core/day.hpp"
 #include "core/day_file_reader.hpp"
@@ -191,17 +193,40 @@ std::optional<std::string> read_committed_records(
   } catch (const std::exception& e) {
     return std::string(e.what());
   }
+  // A member's records are held back until the reader has passed the member's end, where zlib checks
+  // its CRC: a damaged member returns garbage before the damage is detected, and none of it may leak.
+  std::string held;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // (offset in held, length) per record
+  std::uint64_t held_member = 0;
+  auto release = [&] {
+    for (const auto& [at, len] : spans)
+      if (!on_record(std::string_view(held).substr(at, len), held_member)) return false;
+    held.clear();
+    spans.clear();
+    return true;
+  };
   while (const auto rec = reader->next()) {
     const std::uint64_t member = reader->record_member_offset();
+    if (member != held_member && !spans.empty() && !release()) return std::nullopt;
     if (member >= committed_bytes) return std::nullopt;  // a writer's uncommitted tail
-    if (!on_record(*rec, member)) return std::nullopt;
+    held_member = member;
+    spans.emplace_back(held.size(), rec->size());
+    held.append(*rec);
   }
   const auto& d = reader->damage();
-  if (d && d->offset < committed_bytes)
-    return path.filename().string() + " damaged at byte " + std::to_string(d->offset) + ": " + d->message;
+  const bool held_verified = !d || reader->clean_end_offset() > held_member;
+  if (!spans.empty() && held_verified && !release()) return std::nullopt;
+  const auto name = path.filename().string();
+  if (d && d->offset < committed_bytes) {
+    std::string msg = name + " damaged at byte " + std::to_string(d->offset) + ": " + d->message;
+    if (!spans.empty() && !held_verified)
+      msg += " (" + std::to_string(spans.size()) + " records read from the damaged member at offset " +
+             std::to_string(held_member) + " withheld)";
+    return msg;
+  }
   if (!d && reader->clean_end_offset() < committed_bytes)
-    return path.filename().string() + " is shorter (" + std::to_string(reader->clean_end_offset()) +
-           " bytes) than its committed length " + std::to_string(committed_bytes);
+    return name + " is shorter (" + std::to_string(reader->clean_end_offset()) + " bytes) than its committed length " +
+           std::to_string(committed_bytes);
   return std::nullopt;
 }
 
@@ -217,11 +242,13 @@ ExportCounters export_file_order(const std::filesystem::path& dir, const EventSi
   for (const auto& f : files) {
     if (stopped) break;
     ++c.files_read;
+    std::uint64_t record_no = 0;  // in this file, for messages
     auto problem = read_committed_records(dir / f.name, f.committed_bytes, [&](std::string_view rec, std::uint64_t member) {
       ++c.records_read;
+      ++record_no;
       if (auto err = decode_proto_event(rec, ev)) {
-        note_problem(c, f.name + ": record " + std::to_string(c.records_read) + " in the member at offset " +
-                            std::to_string(member) + " does not decode: " + *err);
+        note_problem(c, f.name + ": record " + std::to_string(record_no) + " (in the member at offset " +
+                            std::to_string(member) + ") does not decode: " + *err);
         return true;
       }
       ++c.events;

@@ -8,7 +8,10 @@
 //
 // Both read each day file only up to its committed length (the `files` table), so the uncommitted tail a
 // running writer may be appending is never exported. Damage does not stop an export: it is counted and
-// described in ExportCounters::problems, and the export goes on with the next member or file.
+// described in ExportCounters::problems, and the export goes on with the next member or file. File order
+// passes on a member's events only after its gzip CRC checked out; index order stops inflating a member
+// at its last wanted record, before the CRC (every event is still checked by the protobuf decoder, and
+// its id against the index; `proton-beam verify` checks every CRC).
 #pragma once
 
 #include <cstddef>
@@ -66,8 +69,10 @@ struct CommittedDayFile {
 std::vector<CommittedDayFile> committed_day_files(ArchiveIndex& index);
 
 // Reads the records of one day file that lie in members starting before `committed_bytes`, calling
-// on_record(record bytes, member offset) for each until it returns false. Returns a description of
-// damage met before the committed length (or of a file that cannot be opened), nullopt when clean.
+// on_record(record bytes, member offset) for each until it returns false. A member's records are passed
+// on only once the member has been read to its end and its gzip CRC checked, so nothing from a damaged
+// member is ever passed on. Returns a description of damage met before the committed length (or of a
+// file that cannot be opened), nullopt when clean.
 std::optional<std::string> read_committed_records(
     const std::filesystem::path& path, std::uint64_t committed_bytes,
     const std::function<bool(std::string_view record, std::uint64_t member_offset)>& on_record);

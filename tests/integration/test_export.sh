@@ -136,6 +136,29 @@ node "$VERIFY" one.jsonl > /dev/null || fail "nostr-tools rejects the one-id exp
 "$PB" export big --since 0 -o /dev/null 2> idx.txt
 grep -q "4000 rows matched, $members members decoded, 4000 records read" idx.txt || fail "full index export: $(cat idx.txt)"
 
+# --- A damaged day file: reported (naming the file), exit 3, the other days still exported. ---
+cp -r gen damaged
+victim=$(ls damaged/*.pb.gz | sed -n 5p)
+python3 -c 'import os,sys
+p = sys.argv[1]
+with open(p, "r+b") as f:
+    f.seek(os.path.getsize(p) // 2); f.write(b"\xff" * 16)' "$victim"
+rc=0
+"$PB" export damaged -o dmg.jsonl 2> dmg.txt || rc=$?
+assert_eq "$rc" 3 "exit status of an export meeting damage"
+grep -q "^warning: $(basename "$victim") damaged at byte" dmg.txt || fail "damage warning: $(cat dmg.txt)"
+python3 - dmg.jsonl got1.jsonl "$(basename "$victim" .pb.gz)" <<'PY2' || fail "damaged export: other days whole, nothing from the damaged member"
+import json, sys, datetime
+got = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+full = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+day = lambda e: datetime.datetime.fromtimestamp(e["created_at"], datetime.timezone.utc).strftime("%Y_%m_%d")
+others = [e for e in full if day(e) != sys.argv[3]]
+assert [e for e in got if day(e) != sys.argv[3]] == others
+hit = [e for e in got if day(e) == sys.argv[3]]
+assert len(hit) < len(full) - len(others)  # the damaged member's events are withheld...
+assert all(e in full for e in hit)         # ...and nothing read from it before the CRC failed leaks out
+PY2
+
 # --- Errors: one line on stderr, exit 2 for bad options, 1 for a missing archive or output. ---
 expect_error() {  # status, message regex, export args...
   local want=$1 re=$2; shift 2
