@@ -25,7 +25,6 @@
 #include "core/archive_scan.hpp"
 #include "core/day.hpp"
 #include "core/gzip_member.hpp"
-#include "core/hex.hpp"
 #include "core/posix_file.hpp"
 #include "core/proto_codec.hpp"
 #include "core/validate.hpp"
@@ -38,29 +37,34 @@ namespace fs = std::filesystem;
 
 void sync_dir(const fs::path& dir) {
   UniqueFd fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
-  if (::fsync(fd.get()) != 0) throw std::runtime_error(fmt::format("cannot sync {}: {}", dir.string(), std::strerror(errno)));
+  if (::fsync(fd.get()) != 0)
+    throw std::runtime_error(fmt::format("cannot sync {}: {}", dir.string(), std::strerror(errno)));
 }
 
-// Copies bytes [begin, end) of `src` to the end of `out` (in the kernel where it can).
+[[noreturn]] void io_failure(const char* what, const fs::path& p, ssize_t rc) {
+  throw std::runtime_error(fmt::format("cannot {} {}: {}", what, p.string(), rc < 0 ? std::strerror(errno) : "unexpected end"));
+}
+
+// Copies bytes [begin, end) of `src` to the end of `out`: in the kernel (or as a reflink) where it can.
 void copy_range(int src, std::uint64_t begin, std::uint64_t end, int out, const fs::path& src_path) {
   auto off = static_cast<off_t>(begin);
   std::uint64_t left = end - begin;
   while (left > 0) {
-    const ssize_t n = ::copy_file_range(src, &off, out, nullptr, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30)), 0);
-    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
-      std::string buf(1u << 20, '\0');
-      while (left > 0) {
-        const ssize_t r = ::pread(src, buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size())), off);
-        if (r <= 0) throw std::runtime_error(fmt::format("cannot read {}: {}", src_path.string(), r < 0 ? std::strerror(errno) : "unexpected end"));
-        write_all(out, std::string_view(buf.data(), static_cast<std::size_t>(r)), src_path);
-        off += r;
-        left -= static_cast<std::uint64_t>(r);
-      }
-      return;
-    }
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 30));
+    const ssize_t n = ::copy_file_range(src, &off, out, nullptr, want, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(fmt::format("cannot copy from {}: {}", src_path.string(), n < 0 ? std::strerror(errno) : "unexpected end"));
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) break;
+    if (n <= 0) io_failure("copy from", src_path, n);
     left -= static_cast<std::uint64_t>(n);
+  }
+  std::string buf;  // file systems without copy_file_range
+  while (left > 0) {
+    buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(left, 1u << 20)));
+    const ssize_t r = ::pread(src, buf.data(), buf.size(), off);
+    if (r <= 0) io_failure("read", src_path, r);
+    write_all(out, std::string_view(buf.data(), static_cast<std::size_t>(r)), src_path);
+    off += r;
+    left -= static_cast<std::uint64_t>(r);
   }
 }
 
@@ -379,7 +383,11 @@ RepairReport repair_archive(const fs::path& dir, const RepairOptions& opt,
     const auto& in = it == incoming.end() ? none : it->second;
     const fs::path side = rdir / (p.name + ".new");
     BuildResult b = FileBuilder(dir, side, p.name, p.day, p.f, in, opt.fsync).build();
-    const std::string backup = p.keep_original ? p.name + "." + stamp + ".orig" : "-";
+    std::string backup = "-";
+    if (p.keep_original) {
+      backup = p.name + "." + stamp + ".orig";
+      for (int k = 1; fs::exists(rdir / backup, ec); ++k) backup = fmt::format("{}.{}-{}.orig", p.name, stamp, k);
+    }
     if (b.records == 0) {
       fs::remove(side);
       redo += fmt::format("remove\t{}\t{}\n", p.name, backup);

@@ -28,7 +28,6 @@
 #include "core/archive_lock.hpp"
 #include "core/archive_scan.hpp"
 #include "core/day.hpp"
-#include "core/hex.hpp"
 #include "core/proto_codec.hpp"
 #include "core/validate.hpp"
 
@@ -68,8 +67,8 @@ struct IdHash {
 // created_at bounds of a day, saturating: day-file names may carry absurd years.
 std::int64_t day_start(std::int64_t day) {
   std::int64_t out = 0;
-  if (__builtin_mul_overflow(day, kDaySeconds, &out)) return day < 0 ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
-  return out;
+  if (!__builtin_mul_overflow(day, kDaySeconds, &out)) return out;
+  return day < 0 ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
 }
 std::int64_t day_end(std::int64_t day) {
   const std::int64_t s = day_start(day);
@@ -571,6 +570,7 @@ void FileTask::run() {
     try {
       reader.emplace(path_, start);
     } catch (const std::exception& e) {
+      if (start != 0) throw;  // it opened a moment ago: not a permissions problem
       f_.unreadable = e.what();
       problem(ProblemKind::unreadable_file, std::nullopt, std::nullopt, std::nullopt, e.what());
       return;
