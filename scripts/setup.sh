@@ -10,7 +10,8 @@ APT_PACKAGES=(
   libdeflate-dev zlib1g-dev libzstd-dev libsqlite3-dev sqlite3
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libboost-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gzip zstd python3 time
+  gzip zstd python3 time curl
+  python3-botocore clickhouse-server clickhouse-client
 )
 
 missing=()
@@ -27,8 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# nostr-tools is the independent NIP-01 oracle used by the cross-implementation tests.
-if [ ! -d tests/node/node_modules/nostr-tools ]; then
+# nostr-tools is the independent NIP-01 oracle used by the cross-implementation tests;
+# s3rver is the S3 server the object-storage tests run against.
+if [ ! -d tests/node/node_modules/nostr-tools ] || [ ! -d tests/node/node_modules/s3rver ]; then
   echo "setup: installing npm test peers into tests/node" >&2
   (cd tests/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
