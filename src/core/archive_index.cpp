@@ -649,16 +649,19 @@ void ArchiveIndex::erase_meta(const std::string& key) {
 
 // ---- Bulk load (index rebuild) ---------------------------------------------------------------------
 
-void ArchiveIndex::begin_bulk_load() {
+void ArchiveIndex::begin_bulk_load(unsigned sorter_threads) {
   // Rows go into the bare table first; the query indexes are built once at the end (one sort each
-  // instead of a random insert per row), and nothing is synced until then.
+  // instead of a random insert per row), and nothing is synced until then. SQLite's sorter may use
+  // helper threads for those sorts (PRAGMA threads counts the extra ones).
   impl_->exec(std::string(kDropSecondaryIndexes).c_str(), "dropping the query indexes for a bulk load");
-  impl_->exec("PRAGMA synchronous = OFF", "configuring a bulk load");
+  const std::string pragmas = "PRAGMA synchronous = OFF; PRAGMA threads = " +
+                              std::to_string(sorter_threads > 0 ? sorter_threads - 1 : 0) + ";";
+  impl_->exec(pragmas.c_str(), "configuring a bulk load");
 }
 
 void ArchiveIndex::end_bulk_load() {
   impl_->exec(std::string(kSecondaryIndexes).c_str(), "building the query indexes");
-  impl_->exec("PRAGMA synchronous = FULL", "ending a bulk load");
+  impl_->exec("PRAGMA synchronous = FULL; PRAGMA threads = 0;", "ending a bulk load");
 }
 
 }  // namespace pb

@@ -114,8 +114,9 @@ class ArchiveIndex {
 
   // ---- Bulk load (index rebuild) ----
   // Drops the query indexes and stops syncing; call outside a transaction. end_bulk_load() rebuilds
-  // them (call after the last commit). Only for a fresh index nobody else reads.
-  void begin_bulk_load();
+  // them (call after the last commit), letting SQLite's sorter use `sorter_threads` threads. Only for a
+  // fresh index nobody else reads.
+  void begin_bulk_load(unsigned sorter_threads = 1);
   void end_bulk_load();
 
  private:

@@ -84,12 +84,12 @@ RebuildStats rebuild_index(const RebuildOptions& opt, const RebuildProgress& pro
   stats.files = files.size();
   {
     ArchiveIndex index = ArchiveIndex::open(tmp_path, ArchiveIndex::Mode::read_write);
-    index.begin_bulk_load();
+    const unsigned n = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    index.begin_bulk_load(n);
     index.begin();
 
     // Workers decode files in parallel; this thread inserts them strictly in name order, so which copy
     // of a duplicated id is indexed never depends on timing. A window bounds the files held in memory.
-    const unsigned n = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
     const std::size_t window = n + 1;
     std::vector<std::optional<FileResult>> results(files.size());
     std::mutex mu;

@@ -16,10 +16,13 @@
 #include "core/day_file_reader.hpp"
 #include "core/json_writer.hpp"
 #include "core/proto_codec.hpp"
+#include "archive_test_support.hpp"
 #include "test_support.hpp"
 
 namespace pb {
 namespace {
+
+using test::write_archive;
 
 constexpr std::int64_t kDay0 = 20'000;  // 2024-10-04
 
@@ -44,20 +47,6 @@ std::vector<Event> make_events(std::size_t n, std::uint32_t seed) {
     out.push_back(std::move(e));
   }
   return out;
-}
-
-void write_archive(const std::filesystem::path& dir, const std::vector<Event>& events, std::size_t member_bytes) {
-  ArchiveWriterOptions o;
-  o.member_bytes = member_bytes;
-  o.fsync = false;
-  ArchiveWriter w(dir, o);
-  std::string rec;
-  for (const auto& e : events) {
-    rec.clear();
-    append_record(rec, e);
-    ASSERT_TRUE(w.add({e.id, e.pubkey, e.created_at, e.kind, rec}));
-  }
-  w.commit();
 }
 
 std::vector<Event> collect_matching(const std::filesystem::path& dir, const IndexQuery& q, std::size_t chunk,

@@ -23,10 +23,13 @@
 #include "core/hex.hpp"
 #include "core/posix_file.hpp"
 #include "core/proto_codec.hpp"
+#include "archive_test_support.hpp"
 #include "test_support.hpp"
 
 namespace pb {
 namespace {
+
+using test::write_archive;
 
 namespace fs = std::filesystem;
 constexpr std::int64_t kDay0 = 20'000;
@@ -75,20 +78,6 @@ std::vector<Event> make_events(std::size_t n, std::uint32_t seed, int days = 2) 
     out.push_back(std::move(e));
   }
   return out;
-}
-
-void write_archive(const fs::path& dir, const std::vector<Event>& events, std::size_t member_bytes = 4096) {
-  ArchiveWriterOptions o;
-  o.member_bytes = member_bytes;
-  o.fsync = false;
-  ArchiveWriter w(dir, o);
-  std::string rec;
-  for (const auto& e : events) {
-    rec.clear();
-    append_record(rec, e);
-    ASSERT_TRUE(w.add({e.id, e.pubkey, e.created_at, e.kind, rec}));
-  }
-  w.commit();
 }
 
 // Hex ids of every decodable record in the day files (hex: readable when a comparison fails).
