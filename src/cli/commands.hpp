@@ -15,5 +15,6 @@ CommandRunner register_index(CLI::App& app);
 CommandRunner register_export(CLI::App& app);
 CommandRunner register_stats(CLI::App& app);
 CommandRunner register_verify(CLI::App& app);
+CommandRunner register_s3(CLI::App& app);
 
 }  // namespace pb::cli

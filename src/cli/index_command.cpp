@@ -1,11 +1,14 @@
 // `proton-beam index rebuild`: a fresh index.db from the day files alone.
 #include <unistd.h>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
+#include "cli/s3_transfer.hpp"
 #include "core/archive_rebuild.hpp"
 #include "core/canonical.hpp"
 
@@ -16,9 +19,12 @@ struct IndexArgs {
   RebuildOptions rebuild;
   bool no_progress = false;
   bool json = false;
+  S3Args s3;
 };
 
 int run_rebuild(IndexArgs& a) {
+  std::optional<S3Plan> s3_plan;
+  if (!a.s3.url.empty()) s3_plan = resolve_s3(a.s3);  // before the work: a bad URL should not cost a rebuild
   ProgressLine progress(!a.no_progress && ::isatty(STDERR_FILENO));
   const auto t0 = std::chrono::steady_clock::now();
   const RebuildStats s = rebuild_index(a.rebuild, [&](std::uint64_t records, std::uint64_t bytes, std::uint64_t total) {
@@ -45,7 +51,11 @@ int run_rebuild(IndexArgs& a) {
   }
   for (const auto& d : s.damaged)
     fmt::print(stderr, "warning: {} (records before it were indexed; run `proton-beam verify --repair`)\n", d);
-  return s.damaged.empty() && s.undecodable == 0 ? kExitOk : kExitInputDamaged;
+  const int exit_code = s.damaged.empty() && s.undecodable == 0 ? kExitOk : kExitInputDamaged;
+  if (s3_plan && run_sync(SyncDirection::push, a.rebuild.dir, *s3_plan, !a.no_progress && ::isatty(STDERR_FILENO), false,
+                          a.json ? stderr : stdout, nullptr) != kExitOk)
+    return kExitUploadFailed;
+  return exit_code;
 }
 
 }  // namespace
@@ -66,6 +76,7 @@ CommandRunner register_index(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   rebuild->add_flag("--no-progress", args->no_progress, "Never show the progress line");
   rebuild->add_flag("--json", args->json, "Print the summary as JSON");
+  add_s3_options(rebuild, args->s3, true);
   return [args, rebuild] { return rebuild->parsed() ? run_rebuild(*args) : kExitUsage; };
 }
 

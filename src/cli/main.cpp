@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add(register_export);
   add(register_stats);
   add(register_verify);
+  add(register_s3);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -79,6 +80,7 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--no-fsync", a.no_fsync,
                 "Advanced: skip fdatasync before commits (still safe against kills, not against power loss)");
+  add_s3_options(cmd, a.s3, true);
 }
 
 PipelineResult run_pipeline(PipelineArgs& a, const std::string& command) {
@@ -86,6 +88,9 @@ PipelineResult run_pipeline(PipelineArgs& a, const std::string& command) {
   a.opt.writer.commit_bytes = a.commit_mb << 20;
   a.opt.writer.fsync = !a.no_fsync;
   if (a.opt.threads == 0) a.opt.threads = std::max(1u, std::thread::hardware_concurrency());
+  // Resolved first: a bad URL or missing credentials should stop the run before it converts anything.
+  std::optional<S3Plan> s3_plan;
+  if (!a.s3.url.empty()) s3_plan = resolve_s3(a.s3);
 
   std::error_code ec;
   std::filesystem::create_directories(a.opt.output_dir, ec);
@@ -119,7 +124,15 @@ PipelineResult run_pipeline(PipelineArgs& a, const std::string& command) {
     f << json;
     if (!f) throw std::runtime_error("cannot write the summary to " + a.summary_json);
   }
-  return {stats, stats.input_errors.empty() ? kExitOk : kExitInputDamaged};
+  int exit_code = stats.input_errors.empty() ? kExitOk : kExitInputDamaged;
+  if (s3_plan) {
+    // The writer has released the archive by now; the upload takes its own shared lock.
+    const bool progress_on = !a.no_progress && (a.force_progress || ::isatty(STDERR_FILENO));
+    if (run_sync(SyncDirection::push, a.opt.output_dir, *s3_plan, progress_on, false, human_out, log.get()) != kExitOk)
+      exit_code = kExitUploadFailed;
+    log->flush();
+  }
+  return {stats, exit_code};
 }
 
 }  // namespace pb::cli

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/s3_transfer.hpp"
 #include "core/convert_pipeline.hpp"
 
 namespace pb::cli {
@@ -20,9 +21,11 @@ struct PipelineArgs {
   int compression_level = 6;
   std::uint64_t commit_mb = 256;
   bool no_fsync = false;
+  S3Args s3;  // --s3-output: upload after the run
 };
 
-// -j, --compression-level, --no-progress, --progress, -v, --summary-json, --commit-mb, --no-fsync.
+// -j, --compression-level, --no-progress, --progress, -v, --summary-json, --commit-mb, --no-fsync,
+// and the S3 options (--s3-output, ...).
 void add_pipeline_options(CLI::App* cmd, PipelineArgs& a);
 
 struct PipelineResult {
@@ -30,8 +33,9 @@ struct PipelineResult {
   int exit_code;
 };
 
-// Runs the pipeline into a.opt.output_dir with logging, progress and summaries. `command` names the
-// run in the log and the summary ("convert", "merge").
+// Runs the pipeline into a.opt.output_dir with logging, progress and summaries, then the --s3-output
+// upload (exit code kExitUploadFailed when only the upload failed). `command` names the run in the log
+// and the summary ("convert", "merge").
 PipelineResult run_pipeline(PipelineArgs& a, const std::string& command);
 
 }  // namespace pb::cli
