@@ -1,6 +1,7 @@
 // SQLite index of an archive. Schema, PRAGMAs and the measurements behind them: docs/index.md.
 #include "core/archive_index.hpp"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -339,7 +340,7 @@ struct ArchiveIndex::Impl {
     const std::size_t since_p = since ? next++ : 0;
     const std::size_t until_p = until ? next++ : 0;
     const std::size_t limit_p = limit ? next++ : 0;
-    auto param = [](std::size_t n) { return "?" + std::to_string(n); };
+    auto param = [](std::size_t n) { return fmt::format("?{}", n); };
 
     // With a limit and several authors (or kinds, when no authors are given), IN over the leading column of
     // (pubkey, created_at) or (kind, created_at) makes SQLite read and sort every match before limiting
@@ -368,7 +369,10 @@ struct ArchiveIndex::Impl {
           continue;
         }
         sql += " IN (";
-        for (std::size_t i = 0; i < l->n; ++i) sql += (i ? "," : "") + param(l->first + i);
+        for (std::size_t i = 0; i < l->n; ++i) {
+          if (i) sql += ',';
+          sql += param(l->first + i);
+        }
         sql += ')';
       }
       if (since) sql += " AND created_at >= " + param(since_p);

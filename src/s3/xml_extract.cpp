@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <fmt/format.h>
+
 namespace pb::s3 {
 namespace {
 
@@ -27,8 +29,8 @@ void append_utf8(std::string& out, unsigned cp) {
 
 std::vector<std::string_view> xml_elements(std::string_view doc, std::string_view tag) {
   std::vector<std::string_view> out;
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
+  const std::string open = fmt::format("<{}>", tag);
+  const std::string close = fmt::format("</{}>", tag);
   std::size_t pos = 0;
   while ((pos = doc.find(open, pos)) != std::string_view::npos) {
     const std::size_t start = pos + open.size();
