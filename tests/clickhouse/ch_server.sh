@@ -75,3 +75,17 @@ ch_stop_all() {
 
 # chq PORT SQL: runs one statement over HTTP, fails with the server's message on error.
 chq() { curl -sS --fail-with-body "http://127.0.0.1:$1/" --data-binary "$2"; }
+
+# ch_optimize PORT DB.TABLE: merges every partition of a (Replacing)MergeTree table down to one part.
+# OPTIMIZE ... FINAL silently does nothing while a background merge holds some of the parts, so repeat it
+# until no partition has more than one active part (at most ~30 s).
+ch_optimize() {
+  local port=$1 db=${2%%.*} table=${2#*.} i
+  for i in $(seq 1 60); do
+    chq "$port" "OPTIMIZE TABLE $2 FINAL" > /dev/null
+    [ -z "$(chq "$port" "SELECT partition FROM system.parts WHERE database = '$db' AND table = '$table' AND active GROUP BY partition HAVING count() > 1")" ] && return 0
+    sleep 0.5
+  done
+  echo "ch_optimize: $2 on port $port still has partitions with several parts" >&2
+  return 1
+}

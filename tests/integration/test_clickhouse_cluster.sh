@@ -42,7 +42,7 @@ assert_eq "$(sort ids_a ids_b | uniq -d | wc -l)" 0 "no event on both shards"
 # Re-import through server B: every copy lands on the shard that already has the event.
 "$IMPORT" --host 127.0.0.1 --port "$CH_HTTP_B" -i arch --setting insert_distributed_sync=1 \
   --no-checkpoint --no-progress --summary-json s2.json 2> /dev/null
-for port in "$CH_HTTP_A" "$CH_HTTP_B"; do chq "$port" 'OPTIMIZE TABLE nostr.events_local FINAL'; done
+for port in "$CH_HTTP_A" "$CH_HTTP_B"; do ch_optimize "$port" nostr.events_local; done
 assert_eq "$(chq "$CH_HTTP_A" 'SELECT count() FROM nostr.events_local')" "$NA" "shard A after re-import and merge"
 assert_eq "$(chq "$CH_HTTP_B" 'SELECT count() FROM nostr.events_local')" "$NB" "shard B after re-import and merge"
 
@@ -52,7 +52,7 @@ for port in "$CH_HTTP_A" "$CH_HTTP_B"; do
   chq "$port" "SELECT $COLS FROM nostr.events FINAL FORMAT JSONEachRow" > rows.jsonl
   $CHECK events expected.jsonl -- rows.jsonl
 done
-for port in "$CH_HTTP_A" "$CH_HTTP_B"; do chq "$port" 'OPTIMIZE TABLE nostr.event_tags_local FINAL'; done
+for port in "$CH_HTTP_A" "$CH_HTTP_B"; do ch_optimize "$port" nostr.event_tags_local; done
 chq "$CH_HTTP_B" "SELECT event_id, tag_index, tag_name, tag_value, tag_rest FROM nostr.event_tags FORMAT JSONEachRow" > tags.jsonl
 $CHECK tags expected.jsonl -- tags.jsonl
 chq "$CH_HTTP_A" "SELECT * FROM nostr.events_per_day_kind FORMAT JSONEachRow" > v1.jsonl

@@ -85,8 +85,8 @@ assert_eq "$(json_get s4.json files_skipped)" "$(json_get s4.json files)" "rerun
 import --restart -i sample -i gen -i edge --summary-json s5.json
 assert_eq "$(json_get s5.json events_inserted)" "$N" "re-import sends everything again"
 assert_eq "$(q 'SELECT count() FROM nostr.events FINAL')" "$N" "FINAL count after re-import"
-q 'OPTIMIZE TABLE nostr.events FINAL'
-q 'OPTIMIZE TABLE nostr.event_tags FINAL'
+ch_optimize "$P" nostr.events
+ch_optimize "$P" nostr.event_tags
 assert_eq "$(q 'SELECT count(), uniqExact(id) FROM nostr.events')" "$N	$N" "rows after OPTIMIZE FINAL"
 q "SELECT $COLS FROM nostr.events FORMAT JSONEachRow" > rows2.jsonl
 $CHECK events sample.jsonl gen.jsonl.dump edge.jsonl -- rows2.jsonl
@@ -117,7 +117,7 @@ import -i gen --checkpoint "$CK" --summary-json s6.json
 READ=$(json_get s6.json records_read)
 [ "$READ" -le $((N_GEN - DONE_AT_KILL)) ] || fail "resume re-read $READ records (checkpoint had $DONE_AT_KILL of $N_GEN)"
 assert_eq "$(q 'SELECT count() FROM nostr.events FINAL')" "$N_GEN" "events after resume (FINAL)"
-q 'OPTIMIZE TABLE nostr.events FINAL'
+ch_optimize "$P" nostr.events
 q "SELECT $COLS FROM nostr.events FORMAT JSONEachRow" > rows3.jsonl
 $CHECK events gen.jsonl.dump -- rows3.jsonl
 
