@@ -54,6 +54,15 @@ ClientOptions with_notes(ClientOptions o, SyncObserver& obs) {
   return o;
 }
 
+// Marks one file's transfer failed, or rethrows when no other file could escape the error either
+// (a missing bucket, refused credentials): those end the whole push or pull at once.
+void record_failure(FileResult& r, const std::exception& e) {
+  if (const auto* s3 = dynamic_cast<const S3Error*>(&e))
+    if (s3->code() == "NoSuchBucket" || s3->status() == 403 || s3->code() == "InvalidAccessKeyId") throw;
+  r.action = FileAction::failed;
+  r.error = e.what();
+}
+
 }  // namespace
 
 std::size_t SyncSummary::count(FileAction a) const {
@@ -115,14 +124,8 @@ SyncSummary push_archive(const fs::path& dir, const S3Location& to, const AwsCon
           client.put_object(key, body, sha);
         }
       }
-    } catch (const S3Error& e) {
-      // Errors that no other file can escape either end the push at once.
-      if (e.code() == "NoSuchBucket" || e.status() == 403 || e.code() == "InvalidAccessKeyId") throw;
-      r.action = FileAction::failed;
-      r.error = e.what();
     } catch (const std::exception& e) {
-      r.action = FileAction::failed;
-      r.error = e.what();
+      record_failure(r, e);
     }
     obs.on_file(r);
     sum.files.push_back(std::move(r));
@@ -179,13 +182,8 @@ SyncSummary pull_archive(const S3Location& from, const fs::path& dir, const AwsC
         }
         fs::rename(partial, local);
       }
-    } catch (const S3Error& e) {
-      if (e.code() == "NoSuchBucket" || e.status() == 403 || e.code() == "InvalidAccessKeyId") throw;
-      r.action = FileAction::failed;
-      r.error = e.what();
     } catch (const std::exception& e) {
-      r.action = FileAction::failed;
-      r.error = e.what();
+      record_failure(r, e);
     }
     obs.on_file(r);
     sum.files.push_back(std::move(r));
