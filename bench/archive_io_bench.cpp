@@ -10,9 +10,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/day_file_reader.hpp"
-#include "core/gzip_member.hpp"
-#include "core/proto_codec.hpp"
+#include "archive/day_file_reader.hpp"
+#include "archive/gzip_member.hpp"
+#include "archive/proto_codec.hpp"
 
 namespace {
 

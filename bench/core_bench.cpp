@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "core/canonical.hpp"
-#include "core/crypto.hpp"
-#include "core/event.hpp"
-#include "core/json_parse.hpp"
-#include "core/json_writer.hpp"
-#include "core/proto_codec.hpp"
-#include "core/validate.hpp"
+#include "nostr/canonical.hpp"
+#include "nostr/crypto.hpp"
+#include "nostr/event.hpp"
+#include "nostr/json_parse.hpp"
+#include "nostr/json_writer.hpp"
+#include "archive/proto_codec.hpp"
+#include "nostr/validate.hpp"
 #include "proto/nostr.pb.h"
 
 namespace {

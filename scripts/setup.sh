@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libdeflate-dev zlib1g-dev libzstd-dev libsqlite3-dev sqlite3
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libboost-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gzip zstd python3 time curl
+  gzip zstd python3 time curl openssl
   python3-botocore clickhouse-server clickhouse-client
 )
 
@@ -29,8 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # nostr-tools is the independent NIP-01 oracle used by the cross-implementation tests;
-# s3rver is the S3 server the object-storage tests run against.
-if [ ! -d tests/node/node_modules/nostr-tools ] || [ ! -d tests/node/node_modules/s3rver ]; then
+# s3rver is the S3 server the object-storage tests run against; @nostr-relay/* and ws are the relays
+# (real, hostile, replay) the daemon's and the server's tests run against (tests/relay/).
+if [ ! -d tests/node/node_modules/nostr-tools ] || [ ! -d tests/node/node_modules/s3rver ] ||
+   [ ! -d tests/node/node_modules/@nostr-relay/core ] || [ ! -d tests/node/node_modules/ws ]; then
   echo "setup: installing npm test peers into tests/node" >&2
   (cd tests/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -9,10 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "core/day.hpp"
-#include "core/day_file_reader.hpp"
-#include "core/json_writer.hpp"
-#include "core/proto_codec.hpp"
+#include "archive/day.hpp"
+#include "archive/day_file_reader.hpp"
+#include "nostr/json_writer.hpp"
+#include "archive/proto_codec.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Print every event of an archive as JSONL (file-name order, then file order)", "pb-dump-archive"};

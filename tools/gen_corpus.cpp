@@ -34,10 +34,10 @@
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
-#include "core/canonical.hpp"
-#include "core/event.hpp"
-#include "core/hex.hpp"
-#include "core/json_writer.hpp"
+#include "nostr/canonical.hpp"
+#include "nostr/event.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/json_writer.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/progress.hpp"
-#include "core/canonical.hpp"
+#include "nostr/canonical.hpp"
 
 namespace pb::cli {
 

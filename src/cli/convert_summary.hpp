@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "core/convert_pipeline.hpp"
+#include "ingest/pipeline.hpp"
 
 namespace pb::cli {
 

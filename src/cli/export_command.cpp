@@ -15,9 +15,9 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
-#include "core/archive_export.hpp"
-#include "core/hex.hpp"
-#include "core/json_writer.hpp"
+#include "query/export.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/json_writer.hpp"
 
 namespace pb::cli {
 namespace {

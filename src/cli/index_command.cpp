@@ -9,8 +9,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
 #include "cli/s3_transfer.hpp"
-#include "core/archive_rebuild.hpp"
-#include "core/canonical.hpp"
+#include "ops/rebuild.hpp"
+#include "nostr/canonical.hpp"
 
 namespace pb::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/pipeline_command.hpp"
-#include "core/day.hpp"
+#include "archive/day.hpp"
 
 namespace pb::cli {
 namespace {

@@ -14,7 +14,7 @@
 #include "cli/convert_summary.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
-#include "core/run_log.hpp"
+#include "archive/run_log.hpp"
 
 namespace pb::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/s3_transfer.hpp"
-#include "core/convert_pipeline.hpp"
+#include "ingest/pipeline.hpp"
 
 namespace pb::cli {
 

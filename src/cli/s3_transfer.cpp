@@ -11,7 +11,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
-#include "core/canonical.hpp"
+#include "nostr/canonical.hpp"
 
 namespace pb::cli {
 namespace {

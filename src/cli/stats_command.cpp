@@ -10,8 +10,8 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
-#include "core/archive_stats.hpp"
-#include "core/day.hpp"
+#include "ops/stats.hpp"
+#include "archive/day.hpp"
 
 namespace pb::cli {
 namespace {

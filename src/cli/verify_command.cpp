@@ -12,10 +12,10 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
-#include "core/archive_verify.hpp"
-#include "core/canonical.hpp"
-#include "core/hex.hpp"
-#include "core/run_log.hpp"
+#include "ops/verify.hpp"
+#include "nostr/canonical.hpp"
+#include "nostr/hex.hpp"
+#include "archive/run_log.hpp"
 
 namespace pb::cli {
 namespace {

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "core/posix_file.hpp"
+#include "base/posix_file.hpp"
 
 namespace pb::ch {
 
@@ -98,7 +98,7 @@ void CheckpointWriter::maybe_save(const AckTracker& tracker) {
   if (!path_) return;
   std::lock_guard lock(mu_);
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_ < interval_) return;
+  if (last_ && now - *last_ < interval_) return;
   last_ = now;
   CheckpointMap map = tracker.committed();
   if (map == last_saved_) return;

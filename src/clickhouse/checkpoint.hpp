@@ -62,7 +62,9 @@ class AckTracker {
   CheckpointMap committed_;
 };
 
-// Saves the tracker's committed positions at most every `interval` (and on flush()).
+// Saves the tracker's committed positions at most every `interval` (and on flush()). The first save is
+// due at once: "never saved" is its own state, not a time point (a steady clock may start near zero, so
+// an epoch default would delay the first save until the machine had been up for `interval`).
 class CheckpointWriter {
  public:
   CheckpointWriter(std::optional<std::filesystem::path> path, std::chrono::milliseconds interval)
@@ -74,7 +76,7 @@ class CheckpointWriter {
   std::mutex mu_;
   std::optional<std::filesystem::path> path_;
   std::chrono::milliseconds interval_;
-  std::chrono::steady_clock::time_point last_{};
+  std::optional<std::chrono::steady_clock::time_point> last_;  // none until the first save
   CheckpointMap last_saved_;
 };
 

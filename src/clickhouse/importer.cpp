@@ -14,11 +14,11 @@
 #include "clickhouse/input_files.hpp"
 #include "clickhouse/row_binary.hpp"
 #include "clickhouse/table_layout.hpp"
-#include "core/bounded_queue.hpp"
-#include "core/day_file_reader.hpp"
-#include "core/gzip_member.hpp"
-#include "core/hex.hpp"
-#include "core/proto_codec.hpp"
+#include "base/bounded_queue.hpp"
+#include "archive/day_file_reader.hpp"
+#include "archive/gzip_member.hpp"
+#include "nostr/hex.hpp"
+#include "archive/proto_codec.hpp"
 
 namespace pb::ch {
 

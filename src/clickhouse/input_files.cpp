@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "core/day.hpp"
+#include "archive/day.hpp"
 
 namespace pb::ch {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/archive_lock.hpp"
+#include "archive/lock.hpp"
 
 namespace pb::ch {
 

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <span>
 
-#include "core/hex.hpp"
+#include "nostr/hex.hpp"
 
 namespace pb::ch {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/event.hpp"
+#include "nostr/event.hpp"
 
 namespace pb::ch {
 

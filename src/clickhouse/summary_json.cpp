@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "core/canonical.hpp"
+#include "nostr/canonical.hpp"
 
 namespace pb::ch {
 

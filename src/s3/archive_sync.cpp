@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "core/archive_lock.hpp"
-#include "core/day.hpp"
-#include "core/posix_file.hpp"
-#include "core/run_log.hpp"
+#include "archive/lock.hpp"
+#include "archive/day.hpp"
+#include "base/posix_file.hpp"
+#include "archive/run_log.hpp"
 #include "s3/file_digest.hpp"
 #include "s3/index_snapshot.hpp"
 

@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "core/hex.hpp"
-#include "core/posix_file.hpp"
+#include "nostr/hex.hpp"
+#include "base/posix_file.hpp"
 
 namespace pb::s3 {
 namespace {

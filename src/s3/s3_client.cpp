@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "core/posix_file.hpp"
+#include "base/posix_file.hpp"
 #include "s3/xml_extract.hpp"
 
 namespace pb::s3 {

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "core/hex.hpp"
+#include "nostr/hex.hpp"
 
 namespace pb::s3 {
 namespace {

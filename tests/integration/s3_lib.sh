@@ -41,6 +41,8 @@ start_s3() {
 
 # fault JSON: see sigv4_proxy.py ('{}' clears).
 fault() { curl -s -X POST --data-binary "$1" "$S3_ENDPOINT/__pbtest__/control" >/dev/null; }
+# Waits until the proxy handles no request (so its log is complete, e.g. after a client was killed).
+proxy_idle() { curl -sf "$S3_ENDPOINT/__pbtest__/idle" >/dev/null || fail "the S3 proxy stayed busy"; }
 # Requests the proxy saw whose signature did not match botocore's.
 sig_mismatches() { grep -c '"match": false' "$SIG_LOG" || true; }
 # count_op OP: requests of that operation with a matching signature.

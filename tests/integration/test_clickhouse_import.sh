@@ -124,7 +124,9 @@ $CHECK events gen.jsonl.dump -- rows3.jsonl
 # --- transient failure: the server stops answering; the importer times out, retries and completes ----
 q 'TRUNCATE TABLE nostr.events'
 kill -STOP "$CH_PID_A"
-(sleep 2.5; kill -CONT "$CH_PID_A") &
+# The server comes back only once the importer has timed out and logged a retry (no sleep racing it).
+(for _ in $(seq 600); do grep -q 'retrying in' retry.log 2>/dev/null && break; sleep 0.05; done
+ kill -CONT "$CH_PID_A") &
 RESUMER=$!
 import -i sample --skip-test --no-checkpoint --timeout 1 --retries 10 --summary-json s7.json 2> retry.log
 wait "$RESUMER"

@@ -46,4 +46,21 @@ rc=$?
 set -e
 assert_eq "$rc" 3 "exit status for a truncated zstd input"
 [ "$(json_get cutz.json valid)" -gt 500 ] || fail "lost valid lines before zstd damage"
+
+# 5. A UTF-8 byte-order mark before the first line (Windows exports), plain, gzip and zstd: the first
+#    event is stored like any other; a BOM anywhere else is not skipped (it is part of that line).
+head -n 20 "$DATA/sample_events.jsonl" > plain20.jsonl
+"$PB" convert plain20.jsonl -o nobom --no-progress --summary-json nobom.json > /dev/null
+{ printf '\xef\xbb\xbf'; cat plain20.jsonl; } > bom.jsonl
+gzip -k bom.jsonl; zstd -q -k bom.jsonl
+for f in bom.jsonl bom.jsonl.gz bom.jsonl.zst; do
+  rm -rf bomout
+  "$PB" convert "$f" -o bomout --no-progress --summary-json bom.json > /dev/null
+  assert_eq "$(json_get bom.json valid)" "$(json_get nobom.json valid)" "valid events with a BOM ($f)"
+  assert_eq "$(json_get bom.json invalid)" "$(json_get nobom.json invalid)" "invalid lines with a BOM ($f)"
+  cmp -s <(dump_sorted bomout) <(dump_sorted nobom) || fail "a BOM changed what was stored ($f)"
+done
+{ head -n 1 plain20.jsonl; printf '\xef\xbb\xbf'; sed -n 2p plain20.jsonl; } > midbom.jsonl
+"$PB" convert midbom.jsonl -o midbom --no-progress --summary-json midbom.json > /dev/null
+assert_eq "$(json_get midbom.json invalid)" 1 "a BOM inside the input is not skipped"
 pass

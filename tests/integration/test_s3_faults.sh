@@ -81,7 +81,7 @@ kill -9 "$pid"; wait "$pid" 2>/dev/null || true
 done_parts=$(cat A/.proton-beam-s3/uploads/*.upload | grep -c '^part ')
 [ "$done_parts" -ge 3 ] && [ "$done_parts" -lt "$parts" ] || fail "kill did not land mid-upload ($done_parts of $parts parts)"
 fault '{}'
-sleep 0.3  # the killed run's last request reaches the proxy log
+proxy_idle  # the killed run's last request is in the proxy log
 day_parts() { grep '"match": true' "$SIG_LOG" | grep '"op": "UploadPart"' | grep -c "/resume/$day\"" || true; }
 before=$(day_parts)
 "$PB" s3 push A s3://nostr-archive/resume --s3-part-size 64K --s3-jobs 1 > rs.out 2> rs.err || fail "resumed push: $(cat rs.err)"

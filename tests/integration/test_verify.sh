@@ -202,10 +202,14 @@ verify_rc 0 "repair forged (ids only)" H --repair
 assert_eq "$(records H)" 2998 "ids-only repair drops the two forged ids"
 
 # --- Another process holding the archive lock: verify refuses instead of reading a moving archive.
-flock -x A/.proton-beam.lock sleep 3 &
-sleep 0.5
+# The holder signals once it has the lock and keeps it until told to let go (no sleeps racing it).
+flock -x A/.proton-beam.lock bash -c 'touch lock.held; while [ ! -e lock.release ]; do sleep 0.05; done' &
+holder=$!
+for _ in $(seq 400); do [ -e lock.held ] && break; sleep 0.05; done
+[ -e lock.held ] || fail "the lock holder never took the lock"
 verify_rc 1 "locked archive" A
 grep -q "being written" err.txt || fail "locked archive: unclear error"
 verify_rc 1 "locked archive (repair)" A --repair
-wait
+touch lock.release
+wait "$holder"
 pass

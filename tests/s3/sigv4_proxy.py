@@ -60,6 +60,8 @@ class State:
     def __init__(self):
         self.lock = threading.Lock()
         self.faults = {}
+        self.inflight = 0  # requests being handled (the control endpoints excluded)
+        self.idle = threading.Condition(self.lock)
 
     def fault_for(self, op):
         with self.lock:
@@ -138,9 +140,25 @@ def make_handler(args, state, log_file, log_lock):
             return True, ''
 
         def handle_any(self):
+            parts = urlsplit(self.path)
+            if parts.path == '/__pbtest__/idle':
+                # Answers once no request is being handled (e.g. a killed client's last one), so a test
+                # reads a complete log without sleeping.
+                with state.idle:
+                    done = state.idle.wait_for(lambda: state.inflight == 0, timeout=30)
+                return self.reply(200 if done else 504, b'idle' if done else b'busy')
+            with state.lock:
+                state.inflight += 1
+            try:
+                self.handle_request(parts)
+            finally:
+                with state.idle:
+                    state.inflight -= 1
+                    state.idle.notify_all()
+
+        def handle_request(self, parts):
             length = int(self.headers.get('Content-Length') or 0)
             body = self.rfile.read(length) if length else b''
-            parts = urlsplit(self.path)
             if parts.path == '/__pbtest__/control':
                 with state.lock:
                     state.faults = json.loads(body or b'{}')

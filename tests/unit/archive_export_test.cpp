@@ -9,13 +9,13 @@
 #include <random>
 #include <set>
 
-#include "core/archive_export.hpp"
-#include "core/archive_stats.hpp"
-#include "core/archive_writer.hpp"
-#include "core/day.hpp"
-#include "core/day_file_reader.hpp"
-#include "core/json_writer.hpp"
-#include "core/proto_codec.hpp"
+#include "query/export.hpp"
+#include "ops/stats.hpp"
+#include "archive/writer.hpp"
+#include "archive/day.hpp"
+#include "archive/day_file_reader.hpp"
+#include "nostr/json_writer.hpp"
+#include "archive/proto_codec.hpp"
 #include "archive_test_support.hpp"
 #include "test_support.hpp"
 

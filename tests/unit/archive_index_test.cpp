@@ -1,4 +1,4 @@
-#include "core/archive_index.hpp"
+#include "archive/index.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/hex.hpp"
+#include "nostr/hex.hpp"
 
 namespace pb {
 namespace {

@@ -19,9 +19,9 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include <malloc.h>
 #endif
 
-#include "core/day_file_reader.hpp"
-#include "core/gzip_member.hpp"
-#include "core/proto_codec.hpp"
+#include "archive/day_file_reader.hpp"
+#include "archive/gzip_member.hpp"
+#include "archive/proto_codec.hpp"
 #include "test_support.hpp"
 
 namespace pb {

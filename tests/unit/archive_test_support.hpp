@@ -7,9 +7,9 @@
 
 #include <gtest/gtest.h>
 
-#include "core/archive_writer.hpp"
-#include "core/event.hpp"
-#include "core/proto_codec.hpp"
+#include "archive/writer.hpp"
+#include "nostr/event.hpp"
+#include "archive/proto_codec.hpp"
 
 namespace pb::test {
 

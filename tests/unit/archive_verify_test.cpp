@@ -14,15 +14,15 @@
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
-#include "core/archive_verify.hpp"
-#include "core/archive_writer.hpp"
-#include "core/canonical.hpp"
-#include "core/day.hpp"
-#include "core/day_file_reader.hpp"
-#include "core/gzip_member.hpp"
-#include "core/hex.hpp"
-#include "core/posix_file.hpp"
-#include "core/proto_codec.hpp"
+#include "ops/verify.hpp"
+#include "archive/writer.hpp"
+#include "nostr/canonical.hpp"
+#include "archive/day.hpp"
+#include "archive/day_file_reader.hpp"
+#include "archive/gzip_member.hpp"
+#include "nostr/hex.hpp"
+#include "base/posix_file.hpp"
+#include "archive/proto_codec.hpp"
 #include "archive_test_support.hpp"
 #include "test_support.hpp"
 

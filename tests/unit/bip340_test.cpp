@@ -3,8 +3,8 @@
 
 #include <sstream>
 
-#include "core/crypto.hpp"
-#include "core/hex.hpp"
+#include "nostr/crypto.hpp"
+#include "nostr/hex.hpp"
 #include "test_support.hpp"
 
 namespace pb {

@@ -1,9 +1,9 @@
 // NIP-01 canonical serialization edge cases: the escaping rules are JSON.stringify's.
 #include <gtest/gtest.h>
 
-#include "core/canonical.hpp"
-#include "core/hex.hpp"
-#include "core/json_parse.hpp"
+#include "nostr/canonical.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/json_parse.hpp"
 
 namespace pb {
 namespace {

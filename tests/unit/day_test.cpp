@@ -3,7 +3,7 @@
 
 #include <ctime>
 
-#include "core/day.hpp"
+#include "archive/day.hpp"
 
 namespace pb {
 namespace {

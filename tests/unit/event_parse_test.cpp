@@ -1,8 +1,8 @@
 // Strict NIP-01 parsing: each rule and its rejection category.
 #include <gtest/gtest.h>
 
-#include "core/json_parse.hpp"
-#include "core/validate.hpp"
+#include "nostr/json_parse.hpp"
+#include "nostr/validate.hpp"
 #include "test_support.hpp"
 
 namespace pb {

@@ -26,11 +26,11 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "core/canonical.hpp"
-#include "core/hex.hpp"
-#include "core/json_parse.hpp"
-#include "core/json_writer.hpp"
-#include "core/validate.hpp"
+#include "nostr/canonical.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/json_parse.hpp"
+#include "nostr/json_writer.hpp"
+#include "nostr/validate.hpp"
 #include "test_support.hpp"
 
 namespace pb {

@@ -3,9 +3,9 @@
 
 #include <random>
 
-#include "core/hex.hpp"
-#include "core/json_parse.hpp"
-#include "core/proto_codec.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/json_parse.hpp"
+#include "archive/proto_codec.hpp"
 #include "proto/nostr.pb.h"
 #include "test_support.hpp"
 

@@ -1,0 +1,128 @@
+// The SQLite index (index.db) of an archive: one row per stored event, plus the committed length of
+// every day file and a little metadata. Schema and PRAGMA choices: docs/index.md.
+//
+// Ids and pubkeys are 32-byte BLOBs; events is a rowid table whose id PRIMARY KEY is a unique index (this
+// measured faster and smaller than WITHOUT ROWID, see docs/index.md). From the sqlite3 shell:
+//   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns (scans; fine for a few M rows)
+//   SELECT * FROM events WHERE id = X'<hex>';              -- indexed lookup
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nostr/event.hpp"
+
+namespace pb {
+
+struct IndexRow {
+  Id32 id{};
+  Id32 pubkey{};
+  std::int64_t created_at = 0;
+  std::int32_t kind = 0;
+  std::string file_name;          // day file name relative to the archive, e.g. "2025_09_27.pb.gz"
+  std::uint64_t member_offset = 0;  // compressed offset of the gzip member holding the record
+  std::int64_t indexed_at = 0;      // unix seconds when the row was written (0 on insert: now)
+};
+
+struct FileRow {
+  std::string file_name;
+  std::uint64_t committed_bytes = 0;  // file length covered by committed index rows
+  std::uint64_t events = 0;
+};
+
+struct IndexQuery {
+  std::vector<Id32> ids;        // any of (empty: no constraint)
+  std::vector<Id32> authors;    // any of
+  std::vector<std::int32_t> kinds;  // any of
+  std::optional<std::int64_t> since;  // created_at >= since
+  std::optional<std::int64_t> until;  // created_at <= until
+  std::optional<std::uint64_t> limit;
+};
+
+// One ArchiveIndex per thread: an object (its SQLite connection and cached statements) must not be used
+// from two threads at once. Any number of read_only objects, in any threads or processes, may run beside
+// one read_write object; a second writer waits up to the busy timeout in begin() and then throws.
+class ArchiveIndex {
+ public:
+  enum class Mode { read_write, read_only };
+
+  // Opens (creating when read_write) the index at `path`. Throws std::runtime_error with SQLite's
+  // message on failure. read_only connections may be used concurrently with one read_write writer (WAL).
+  static ArchiveIndex open(const std::filesystem::path& path, Mode mode);
+
+  ~ArchiveIndex();
+  ArchiveIndex(ArchiveIndex&&) noexcept;
+  ArchiveIndex& operator=(ArchiveIndex&&) noexcept;
+
+  // Transactions (writer only). Rows are only visible to other connections after commit().
+  void begin();
+  void commit();
+  void rollback();
+
+  // INSERT OR IGNORE: true when the row was inserted, false when the id was already present.
+  bool insert_if_absent(const IndexRow& row);
+
+  bool contains(const Id32& id);
+  std::optional<IndexRow> get(const Id32& id);
+
+  // Rows matching every given constraint, newest created_at first (ties by id), up to limit.
+  std::vector<IndexRow> query(const IndexQuery& q);
+  std::uint64_t count();
+
+  // Day files and their committed lengths.
+  void set_file(const FileRow& row);
+  std::optional<FileRow> file(const std::string& file_name);
+  std::vector<FileRow> files();
+
+  // Small key/value metadata (e.g. the writer's commit sequence number).
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key);
+
+  // ---- Aggregates for `proton-beam stats` (archive_stats.cpp). Each reads one whole index B-tree
+  // (kind or pubkey index), so they cost O(rows) but never touch the table itself. ----
+  struct KindCount {
+    std::int32_t kind = 0;
+    std::uint64_t events = 0;
+  };
+  // Events per kind, most events first (ties: lower kind first).
+  std::vector<KindCount> kind_counts();
+  // Number of distinct pubkeys.
+  std::uint64_t distinct_authors();
+  // Oldest and newest created_at, or nullopt when the index is empty (two index probes).
+  std::optional<std::pair<std::int64_t, std::int64_t>> created_at_range();
+
+  // ---- Verify and repair (archive_verify.cpp, archive_repair.cpp). Writes are writer-only and belong
+  // inside begin()/commit(). ----
+  // Calls fn for every row with since <= created_at <= until, in no particular order (a range scan of
+  // events_created). fn must not use this object.
+  void for_each_row_created_between(std::int64_t since, std::int64_t until,
+                                    const std::function<void(const IndexRow&)>& fn);
+  // INSERT OR REPLACE: each row replaces the row with its id, if any.
+  void put_rows(std::span<const IndexRow> rows);
+  // Deletes the rows with these ids; returns how many existed.
+  std::uint64_t erase_rows(std::span<const Id32> ids);
+  // Removes a day file's entry from the files table.
+  void erase_file(const std::string& file_name);
+  void erase_meta(const std::string& key);
+
+  // ---- Bulk load (index rebuild) ----
+  // Drops the query indexes and stops syncing; call outside a transaction. end_bulk_load() rebuilds
+  // them (call after the last commit), letting SQLite's sorter use `sorter_threads` threads. Only for a
+  // fresh index nobody else reads.
+  void begin_bulk_load(unsigned sorter_threads = 1);
+  void end_bulk_load();
+
+ private:
+  struct Impl;
+  explicit ArchiveIndex(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pb

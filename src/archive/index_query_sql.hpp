@@ -1,0 +1,24 @@
+// The SQL text of ArchiveIndex::query() for one shape of query: which constraints are present and how
+// many values each list has. Values are always bound, never spliced into the text; parameters are
+// numbered in bind order (ids, authors, kinds, since, until, limit).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace pb {
+
+struct IndexQueryShape {
+  std::size_t ids = 0;
+  std::size_t authors = 0;
+  std::size_t kinds = 0;
+  bool since = false;
+  bool until = false;
+  bool limit = false;
+};
+
+// `columns` is the select list; `max_branches` SQLite's compound-select limit. Results come in NIP-01
+// order: newest created_at first, ties by the lowest id.
+std::string index_query_sql(const IndexQueryShape& shape, const char* columns, std::size_t max_branches);
+
+}  // namespace pb

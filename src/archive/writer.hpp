@@ -1,0 +1,93 @@
+// The one writer of an archive folder: appends records to day files as gzip members and keeps index.db
+// in step. convert, merge and the daemon all write through it.
+//
+// Crash safety (docs/archive-format.md): between commits, new members are written past each file's
+// committed length. Before the first write to a file in a transaction, its previous length is recorded
+// in a journal (.proton-beam.journal) together with the transaction's sequence number. commit() writes
+// and fsyncs the data, then commits the index rows, the files' new committed lengths and the sequence
+// number in one SQLite transaction, then clears the journal. Opening an archive whose journal names a
+// transaction the index never committed cuts every listed file back to its recorded length, so a kill at
+// any moment leaves exactly the committed events, and rerunning the same input stores the rest once.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "archive/index.hpp"
+#include "nostr/event.hpp"
+#include "archive/gzip_member.hpp"
+
+namespace pb {
+
+struct ArchiveWriterOptions {
+  int compression_level = 6;
+  std::size_t member_bytes = kDefaultMemberBytes;   // seal a day's member at this much raw record data
+  std::size_t max_pending_bytes = 64u << 20;        // cap on unsealed record data across all days
+  std::uint64_t commit_bytes = 256ull << 20;        // should_commit() after this much record data
+  bool fsync = true;                                // fdatasync day files before each index commit
+};
+
+// A validated event ready to store: its index fields and its framed record (varint(len) || ProtoEvent).
+struct StagedEvent {
+  Id32 id{};
+  Id32 pubkey{};
+  std::int64_t created_at = 0;
+  std::int32_t kind = 0;
+  std::string_view record;
+};
+
+inline constexpr const char* kJournalFileName = ".proton-beam.journal";
+inline constexpr const char* kCommitSeqKey = "commit_seq";  // meta key: sequence number of the last commit
+
+// The crash journal: "seq N" then one "presize<TAB>file" line per file written in the open transaction.
+// It is only meaningful while N is above the index's commit_seq.
+struct WriterJournal {
+  std::uint64_t seq = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> entries;
+};
+std::optional<WriterJournal> read_writer_journal(const std::filesystem::path& path);
+
+struct RecoveryReport {
+  std::vector<std::string> actions;  // human-readable: what was cut or found on open
+};
+
+class ArchiveWriter {
+ public:
+  // Opens or creates the archive folder and its index, and completes crash recovery. Throws
+  // std::runtime_error when the folder or index cannot be created or written.
+  ArchiveWriter(const std::filesystem::path& dir, ArchiveWriterOptions options);
+  ~ArchiveWriter();  // uncommitted work is rolled back (files cut back, index transaction dropped)
+  ArchiveWriter(const ArchiveWriter&) = delete;
+  ArchiveWriter& operator=(const ArchiveWriter&) = delete;
+
+  const RecoveryReport& recovery() const;
+  const std::filesystem::path& dir() const;
+  std::filesystem::path index_path() const;
+
+  // Stores the event unless its id is already archived (committed or earlier in this transaction).
+  // Returns false for such a duplicate.
+  bool add(const StagedEvent& ev);
+
+  // True once enough data is pending that the caller should commit().
+  bool should_commit() const;
+
+  // Seals every open member, writes and syncs the data, commits the index. Returns the ids added
+  // since the previous commit (the caller uses them to retire in-flight dedup state).
+  std::vector<Id32> commit();
+
+  // Compressed bytes appended to day files by this writer (committed or not).
+  std::uint64_t bytes_written() const;
+  // Direct access for read queries inside the writer's thread.
+  ArchiveIndex& index();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pb

@@ -1,0 +1,43 @@
+#include "ingest/seen_ids.hpp"
+
+#include <cstring>
+
+namespace pb {
+
+std::size_t SeenIds::IdHash::operator()(const Id32& id) const noexcept {
+  std::size_t h;
+  std::memcpy(&h, id.data(), sizeof h);
+  return h;
+}
+
+void SeenIds::note(const Id32& id, std::uint64_t ordinal) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto [it, inserted] = s.map.try_emplace(id, ordinal);
+  if (!inserted && ordinal < it->second) it->second = ordinal;
+}
+
+std::optional<std::uint64_t> SeenIds::find(const Id32& id) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  auto it = s.map.find(id);
+  if (it == s.map.end()) return std::nullopt;
+  return it->second;
+}
+
+void SeenIds::erase(const Id32& id) {
+  Shard& s = shard_of(id);
+  std::lock_guard lock(s.mu);
+  s.map.erase(id);
+}
+
+std::size_t SeenIds::size() {
+  std::size_t n = 0;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.map.size();
+  }
+  return n;
+}
+
+}  // namespace pb

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// A fast relay for benchmarks: on each REQ streams the selected lines of a JSONL file of pre-signed events
+// verbatim as ["EVENT",<sub>,<line>] (filters are ignored), as fast as the socket drains, then
+// ["EOSE",<sub>]. The file is read from disk per REQ (nothing is buffered per client beyond ws's send
+// queue, which is kept under --high-water bytes). CLOSE or disconnect stops the stream.
+//
+// Usage: node replay_relay.mjs --events FILE.jsonl [--offset O --count C | --shard i/n [--replicas r]]
+//          [--port 0] [--host 127.0.0.1] [--ready-file F] [--tls-cert C --tls-key K] [--high-water 4194304]
+//          [--permessage-deflate] [--watch-pid PID]
+// Selection of line k (0-based) of the T lines:
+//   --offset O --count C   ((k - O) mod T) < C   (wraps around; default all lines)
+//   --shard i/n            (k mod n) == i, or with --replicas r: ((i - k mod n) mod n) < r; e.g. 4 relays
+//                          --shard 0/4 .. 3/4 --replicas 2: every event on 2 relays, 50% on each relay
+// Stdout: "READY port=N ...", "INFO lines T selected S", "REQ c=N sub=S", "DONE c=N sub=S sent=N ms=M"
+// (or "STOPPED ..." when the client closed the sub or went away).
+
+import { createReadStream } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { SERVER_OPTIONS, clip, frameText, listen, log } from './lib.mjs'
+
+const { values: o } = parseArgs({
+  options: {
+    ...SERVER_OPTIONS,
+    events: { type: 'string' },
+    offset: { type: 'string', default: '0' },
+    count: { type: 'string' },
+    shard: { type: 'string' },
+    replicas: { type: 'string', default: '1' },
+    'high-water': { type: 'string', default: String(4 * 1024 * 1024) },
+  },
+})
+if (!o.events) throw new Error('--events FILE.jsonl is required')
+const highWater = Number(o['high-water'])
+
+// Yields arrays of the file's non-blank lines (as Buffers, no decoding), one array per 1 MiB read.
+async function* lineBatches() {
+  let rest = null
+  const batch = (buf, final) => {
+    const out = []
+    let start = 0
+    for (;;) {
+      let nl = buf.indexOf(10, start)
+      if (nl === -1) {
+        if (!final) break
+        nl = buf.length
+      }
+      let end = nl
+      if (end > start && buf[end - 1] === 13) end--
+      const line = buf.subarray(start, end)
+      if (!(line.length < 8 && line.toString().trim() === '')) out.push(line) // skip blank lines
+      start = nl + 1
+      if (start >= buf.length) break
+    }
+    rest = start < buf.length ? buf.subarray(start) : null
+    return out
+  }
+  for await (const chunk of createReadStream(o.events, { highWaterMark: 1 << 20 }))
+    yield batch(rest ? Buffer.concat([rest, chunk]) : chunk, false)
+  if (rest) yield batch(rest, true)
+}
+let total = 0
+for await (const b of lineBatches()) total += b.length
+let selected
+if (o.shard) {
+  const [i, n] = o.shard.split('/').map(Number)
+  const r = Number(o.replicas)
+  selected = k => (((i - (k % n)) % n) + n) % n < r
+} else {
+  const off = Number(o.offset)
+  const cnt = o.count === undefined ? total : Number(o.count)
+  selected = k => ((((k - off) % total) + total) % total) < cnt
+}
+let nsel = 0
+for (let k = 0; k < total; k++) if (selected(k)) nsel++
+
+const { wss } = await listen(o)
+log(`INFO lines ${total} selected ${nsel}`)
+
+let nextConn = 1
+wss.on('connection', ws => {
+  const c = nextConn++
+  const streams = new Map() // sub -> { stopped }
+
+  async function stream(sub) {
+    const state = { stopped: false }
+    streams.get(sub) && (streams.get(sub).stopped = true)
+    streams.set(sub, state)
+    const t0 = process.hrtime.bigint()
+    const prefix = Buffer.from(`["EVENT",${JSON.stringify(sub)},`)
+    const suffix = Buffer.from(']')
+    const frame = line => Buffer.concat([prefix, line, suffix])
+    let k = 0
+    let sent = 0
+    outer: for await (const lines of lineBatches()) {
+      for (const line of lines) {
+        if (state.stopped || ws.readyState !== ws.OPEN) break outer
+        if (!selected(k++)) continue
+        if (ws.bufferedAmount > highWater) {
+          // Wait until everything queued so far has been written to the socket.
+          await new Promise(resolve => ws.send(frame(line), { binary: false }, resolve))
+        } else ws.send(frame(line), { binary: false })
+        sent++
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    if (state.stopped || ws.readyState !== ws.OPEN) return log(`STOPPED c=${c} sub=${sub} sent=${sent}`)
+    ws.send(JSON.stringify(['EOSE', sub]))
+    log(`DONE c=${c} sub=${sub} sent=${sent} ms=${ms.toFixed(1)}`)
+  }
+
+  ws.on('message', data => {
+    const text = frameText(data)
+    let m
+    try {
+      m = JSON.parse(text)
+    } catch {
+      return log(`RECV c=${c} INVALID ${clip(text, 200)}`)
+    }
+    if (!Array.isArray(m)) return
+    if (m[0] === 'REQ' && typeof m[1] === 'string') {
+      log(`REQ c=${c} sub=${m[1]} ${clip(text, 500)}`)
+      stream(m[1]).catch(e => log(`ERROR c=${c} ${e.message}`))
+    } else if (m[0] === 'CLOSE' && streams.has(m[1])) {
+      streams.get(m[1]).stopped = true
+      streams.delete(m[1])
+    } else if (m[0] === 'EVENT' && m[1] && typeof m[1].id === 'string') {
+      ws.send(JSON.stringify(['OK', m[1].id, false, 'blocked: replay relay is read-only']))
+    }
+  })
+  ws.on('close', () => {
+    for (const s of streams.values()) s.stopped = true
+  })
+  ws.on('error', () => {})
+})
