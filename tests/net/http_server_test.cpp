@@ -1,0 +1,209 @@
+// HttpServer: routing data, limits, keep-alive, deferred responses, connection cap.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "net/http_server.hpp"
+#include "ws_fixtures.hpp"
+
+namespace pb::net::test {
+namespace {
+
+// Serves:  /echo  -> "method|path|a=<a>|b=<b>|x-test=<header>|remote|body-size"
+//          /big   -> 8 MB body
+//          /later -> answered from a worker thread
+//          /drop  -> the Responder is dropped without an answer
+//          else   -> 404
+class HttpFixture : public ::testing::Test {
+ protected:
+  void start(HttpServerOptions options = {}) {
+    HttpServerHandlers h;
+    h.on_request = [this](const Request& req, Responder res) {
+      if (req.path == "/echo") {
+        res.respond(Response::text(200, req.method + "|" + req.path + "|a=" + std::string(req.query_param("a").value_or("-")) +
+                                            "|b=" + std::string(req.query_param("b").value_or("-")) + "|x-test=" +
+                                            std::string(req.header("X-TEST").value_or("-")) + "|" + req.remote_address +
+                                            "|" + std::to_string(req.body.size())));
+      } else if (req.path == "/big") {
+        res.respond(Response::text(200, std::string(8u << 20, 'B')));
+      } else if (req.path == "/later") {
+        std::lock_guard lock(workers_mutex);
+        workers.emplace_back([res, tid = std::this_thread::get_id()] {
+          Response r = Response::json(202, "{\"other_thread\":" +
+                                               std::string(std::this_thread::get_id() != tid ? "true" : "false") + "}");
+          r.headers.emplace_back("X-Worker", "1");
+          res.respond(std::move(r));
+        });
+      } else if (req.path == "/drop") {
+        // res goes out of scope unanswered
+      } else {
+        res.respond(Response::text(404, "nope"));
+      }
+    };
+    server = std::make_unique<HttpServer>(io.io(), options, std::move(h));
+    port = server->listen("127.0.0.1", 0);
+  }
+  void TearDown() override {
+    std::lock_guard lock(workers_mutex);
+    for (auto& t : workers) t.join();
+  }
+
+  IoThread io;
+  std::unique_ptr<HttpServer> server;
+  std::uint16_t port = 0;
+  std::mutex workers_mutex;
+  std::vector<std::thread> workers;
+};
+
+TEST_F(HttpFixture, GetWithDecodedQueryAndCaseInsensitiveHeader) {
+  start();
+  ASSERT_NE(port, 0);
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/echo?a=hello%20world&b=x+y&c", {}, {{"x-Test", "v1"}});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GET|/echo|a=hello world|b=x y|x-test=v1|127.0.0.1|0");
+  EXPECT_EQ(r.headers["content-type"], "text/plain; charset=utf-8");
+  EXPECT_EQ(r.headers["server"], "proton-beam");
+}
+
+TEST_F(HttpFixture, PostBody) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("POST", "/echo", std::string(5000, 'p'));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.body, "POST|/echo|a=-|b=-|x-test=-|127.0.0.1|5000");
+}
+
+TEST_F(HttpFixture, NotFound) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/nothing-here");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(HttpFixture, BodyTooLargeIs413AndCloses) {
+  HttpServerOptions o;
+  o.body_limit = 1024;
+  start(o);
+  HttpTestClient c(port);
+  auto ok = c.request("POST", "/echo", std::string(1024, 'k'));
+  ASSERT_TRUE(ok.ok) << ok.error;
+  EXPECT_EQ(ok.status, 200);
+  auto r = c.request("POST", "/echo", std::string(4096, 'x'));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST_F(HttpFixture, HeaderTooLargeIs431) {
+  HttpServerOptions o;
+  o.header_limit = 1024;
+  start(o);
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/echo", {}, {{"X-Big", std::string(4000, 'h')}});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 431);
+}
+
+TEST_F(HttpFixture, KeepAliveServesTwoRequestsOnOneConnection) {
+  start();
+  HttpTestClient c(port);
+  auto r1 = c.request("GET", "/echo?a=1");
+  auto r2 = c.request("GET", "/echo?a=2");
+  ASSERT_TRUE(r1.ok && r2.ok);
+  EXPECT_EQ(r1.body.substr(0, 14), "GET|/echo|a=1|");
+  EXPECT_EQ(r2.body.substr(0, 14), "GET|/echo|a=2|");
+  EXPECT_EQ(server->stats().accepted, 1u);
+  EXPECT_EQ(server->stats().requests, 2u);
+}
+
+TEST_F(HttpFixture, ResponseCompletedFromAnotherThread) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/later");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body, "{\"other_thread\":true}");
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.headers["x-worker"], "1");
+  auto again = c.request("GET", "/echo");  // the connection is still usable
+  ASSERT_TRUE(again.ok);
+  EXPECT_EQ(again.status, 200);
+}
+
+TEST_F(HttpFixture, DroppedResponderAnswers500) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/drop");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 500);
+}
+
+TEST_F(HttpFixture, LargeBody) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/big");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.body.size(), 8u << 20);
+  EXPECT_EQ(r.body.find_first_not_of('B'), std::string::npos);
+}
+
+TEST_F(HttpFixture, ConnectionCapAnswers503) {
+  HttpServerOptions o;
+  o.max_connections = 2;
+  start(o);
+  auto c1 = std::make_unique<HttpTestClient>(port);
+  HttpTestClient c2(port);
+  ASSERT_EQ(c1->request("GET", "/echo").status, 200);  // both are accepted and counted
+  ASSERT_EQ(c2.request("GET", "/echo").status, 200);
+  HttpTestClient c3(port);
+  auto r = c3.request("GET", "/echo");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 503);
+  EXPECT_TRUE(c3.closed_by_server());
+  EXPECT_EQ(server->stats().rejected_over_cap, 1u);
+  c1.reset();  // frees a slot
+  ASSERT_TRUE(eventually([&] { return server->stats().active < 2; }));
+  HttpTestClient c4(port);
+  EXPECT_EQ(c4.request("GET", "/echo").status, 200);
+}
+
+TEST_F(HttpFixture, UpgradeNotAcceptedGoesToHandler) {
+  start();  // no accept_websocket: a WebSocket client gets the handler's 404 instead of a session
+  ClientProbe probe;
+  auto client = make_client(io.io(), "ws://127.0.0.1:" + std::to_string(port) + "/ws", probe);
+  ASSERT_TRUE(probe.wait_closed());
+  EXPECT_EQ(probe.reason(), reason::handshake_failed);
+}
+
+TEST_F(HttpFixture, StopClosesIdleKeepAliveConnections) {
+  start();
+  HttpTestClient c(port);
+  ASSERT_EQ(c.request("GET", "/echo").status, 200);
+  server->stop();
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_TRUE(io.drain());
+}
+
+TEST(HttpTypes, PercentDecodingAndQuery) {
+  EXPECT_EQ(percent_decode("a%20b%2Fc+d", false), "a b/c+d");
+  EXPECT_EQ(percent_decode("a%20b+c", true), "a b c");
+  EXPECT_EQ(percent_decode("bad%zzx%4", false), "bad%zzx%4");
+  auto q = parse_query("x=1&&y=%41&z&x=2");
+  ASSERT_EQ(q.size(), 4u);
+  EXPECT_EQ(q[0], (std::pair<std::string, std::string>{"x", "1"}));
+  EXPECT_EQ(q[1], (std::pair<std::string, std::string>{"y", "A"}));
+  EXPECT_EQ(q[2], (std::pair<std::string, std::string>{"z", ""}));
+  Request r;
+  r.target = "/p%61th?x=1";
+  split_target(r);
+  EXPECT_EQ(r.path, "/path");
+  EXPECT_EQ(r.query_param("x").value_or(""), "1");
+  EXPECT_FALSE(r.query_param("nope").has_value());
+}
+
+}  // namespace
+}  // namespace pb::net::test
