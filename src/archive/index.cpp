@@ -22,7 +22,7 @@ namespace pb {
 namespace {
 
 // Bump when the schema changes; open() refuses anything newer than this.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: seq (insertion order), tag index, relay cursors
 // PRAGMA application_id marks the file as a Proton Beam index ("PBIX"), so `file index.db` can tell and we
 // refuse to write our tables into somebody else's database.
 constexpr std::int32_t kApplicationId = 0x50424958;
@@ -40,13 +40,14 @@ constexpr int kBusyTimeoutMs = 10'000;
 // After a checkpoint the WAL is truncated back to this size, so a long convert does not leave a huge -wal.
 constexpr std::int64_t kJournalSizeLimit = 64LL << 20;
 
-// events is a rowid table: its id PRIMARY KEY becomes a separate unique index. Against WITHOUT ROWID this
+// events is a rowid table: its id UNIQUE constraint becomes a separate unique index. Against WITHOUT ROWID this
 // measured ~55% faster batched inserts and a 21% smaller file, because each secondary index then carries
 // an 8-byte rowid instead of the 32-byte id; contains() is the same speed, get() 15-40% slower (two
 // B-tree descents). CHECKs keep hex text pasted into the shell out of the blob columns.
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE events(
-  id            BLOB    NOT NULL PRIMARY KEY CHECK (typeof(id) = 'blob' AND length(id) = 32),
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            BLOB    NOT NULL UNIQUE CHECK (typeof(id) = 'blob' AND length(id) = 32),
   kind          INTEGER NOT NULL,
   pubkey        BLOB    NOT NULL CHECK (typeof(pubkey) = 'blob' AND length(pubkey) = 32),
   created_at    INTEGER NOT NULL,
@@ -63,10 +64,25 @@ CREATE TABLE meta(
   key   TEXT NOT NULL PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE tags(
+  name       INTEGER NOT NULL,
+  value      BLOB    NOT NULL,
+  created_at INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  PRIMARY KEY (name, value, created_at, seq)
+) WITHOUT ROWID;
+CREATE TABLE relay_cursors(
+  url    TEXT    NOT NULL PRIMARY KEY,
+  cursor INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE VIEW events_hex AS
   SELECT lower(hex(id)) AS id, kind, lower(hex(pubkey)) AS pubkey, created_at, file_path, member_offset,
-         indexed_at
+         indexed_at, seq
   FROM events;
+CREATE VIEW tags_hex AS
+  SELECT char(name) AS name, CASE typeof(value) WHEN 'blob' THEN lower(hex(value)) ELSE value END AS value,
+         created_at, seq
+  FROM tags;
 )sql";
 
 // Query indexes, kept apart so a bulk load (index rebuild) can build them after the rows are in.
@@ -81,7 +97,7 @@ DROP INDEX IF EXISTS events_pubkey_created;
 DROP INDEX IF EXISTS events_created;
 )sql";
 
-constexpr const char* kRowColumns = "id, pubkey, created_at, kind, file_path, member_offset, indexed_at";
+constexpr const char* kRowColumns = "id, pubkey, created_at, kind, file_path, member_offset, indexed_at, seq";
 
 struct DbCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -129,6 +145,10 @@ enum Slot : std::size_t {
   kListFiles,
   kSetMeta,
   kGetMeta,
+  kInsertTag,
+  kSetCursor,
+  kRowsAfter,
+  kLastSeq,
   kSlotCount
 };
 
@@ -148,12 +168,42 @@ constexpr std::array<const char*, kSlotCount> kSlotSql = {
     "SELECT file_name, committed_bytes, events FROM files ORDER BY file_name",
     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     "SELECT value FROM meta WHERE key = ?1",
+    "INSERT OR IGNORE INTO tags(name, value, created_at, seq) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT INTO relay_cursors(url, cursor) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET cursor = excluded.cursor",
+    "SELECT id, pubkey, created_at, kind, file_path, member_offset, indexed_at, seq FROM events WHERE seq > ?1 "
+    "ORDER BY seq LIMIT ?2",
+    "SELECT coalesce(max(seq), 0) FROM events",
 };
 
 constexpr std::array<const char*, kSlotCount> kSlotWhat = {
     "beginning a transaction", "committing", "rolling back", "inserting an event", "looking up an id",
     "reading an event",        "counting events", "recording a file", "reading a file", "listing files",
-    "setting metadata",        "reading metadata",
+    "setting metadata",        "reading metadata",   "indexing a tag",  "setting a relay cursor",
+    "reading new rows",        "reading the last sequence number",
+};
+
+// Duplicates in a list change nothing but the statement shape; drop them so shapes repeat more.
+template <class T>
+std::vector<T> unique_sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// A query with its lists deduplicated (tag conditions by name too), and the statement shape it needs.
+struct PreparedQuery {
+  std::vector<Id32> ids, authors;
+  std::vector<std::int32_t> kinds;
+  std::vector<std::pair<char, std::vector<std::string>>> tags;
+  IndexQueryShape shape;
+
+  PreparedQuery(const IndexQuery& q, bool count)
+      : ids(unique_sorted(q.ids)), authors(unique_sorted(q.authors)), kinds(unique_sorted(q.kinds)) {
+    for (const auto& [name, values] : q.tags) tags.emplace_back(name, unique_sorted(values));
+    shape = {ids.size(), authors.size(), kinds.size(), q.since.has_value(), q.until.has_value(),
+             q.limit.has_value() && !count, {}, count};
+    for (const auto& t : tags) shape.tag_values.push_back(t.second.size());
+  }
 };
 
 }  // namespace
@@ -248,7 +298,49 @@ struct ArchiveIndex::Impl {
     r.file_name = column_text(s, 4);
     r.member_offset = static_cast<std::uint64_t>(sqlite3_column_int64(s, 5));
     r.indexed_at = sqlite3_column_int64(s, 6);
+    r.seq = sqlite3_column_int64(s, 7);
     return r;
+  }
+
+  // A tag value as the tag index keeps it: 64 lowercase hex characters (event ids, pubkeys) as their
+  // 32 bytes in a BLOB, anything else as TEXT. SQLite orders every TEXT before every BLOB, so the two
+  // never meet; queries encode their values the same way.
+  void bind_tag_value(sqlite3_stmt* s, int i, const std::string& v, Id32& scratch) {
+    if (v.size() == 64 && decode_lower_hex(v, scratch)) {
+      check(sqlite3_bind_blob(s, i, scratch.data(), static_cast<int>(scratch.size()), SQLITE_TRANSIENT),
+            "binding a tag value");
+    } else {
+      check(sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC), "binding a tag value");
+    }
+  }
+
+  // Binds a PreparedQuery in the order index_query_sql numbers its parameters.
+  void bind_query(sqlite3_stmt* s, const PreparedQuery& pq, const IndexQuery& q) {
+    int p = 1;
+    for (const auto& id : pq.ids) bind_id(s, p++, id);
+    for (const auto& a : pq.authors) bind_id(s, p++, a);
+    for (const auto k : pq.kinds) bind_i64(s, p++, k);
+    if (q.since) bind_i64(s, p++, *q.since);
+    if (q.until) bind_i64(s, p++, *q.until);
+    if (pq.shape.limit) bind_i64(s, p++, to_i64(*q.limit));
+    Id32 scratch{};
+    for (const auto& [name, values] : pq.tags) {
+      bind_i64(s, p++, static_cast<unsigned char>(name));
+      for (const auto& v : values) bind_tag_value(s, p++, v, scratch);
+    }
+  }
+
+  void insert_tags(const IndexRow& row, std::int64_t seq) {
+    Id32 scratch{};
+    for (const IndexTag& t : row.tags) {
+      StmtUse use(stmt(kInsertTag));
+      sqlite3_stmt* s = use.get();
+      bind_i64(s, 1, static_cast<unsigned char>(t.name));
+      bind_tag_value(s, 2, t.value, scratch);
+      bind_i64(s, 3, row.created_at);
+      bind_i64(s, 4, seq);
+      step(s, kSlotWhat[kInsertTag]);
+    }
   }
 
   // Connection-level settings; see docs/index.md for the measurements.
@@ -264,6 +356,9 @@ struct ArchiveIndex::Impl {
     const auto version = pragma_int("PRAGMA user_version");
     if (app != 0 && app != kApplicationId)
       refuse("opening: not a Proton Beam index (application_id " + std::to_string(app) + ")");
+    if (version == 1)
+      refuse("opening: schema version 1 (from before the tag index); upgrade it with `proton-beam index rebuild "
+             "<archive>`, which rebuilds index.db from the day files");
     if (version > kSchemaVersion)
       refuse("opening: schema version " + std::to_string(version) + " is newer than this build supports (" +
              std::to_string(kSchemaVersion) + "); use a newer proton-beam");
@@ -316,17 +411,21 @@ struct ArchiveIndex::Impl {
   }
 
   // The cached statement for query()'s shape (which constraints, how many values each).
-  sqlite3_stmt* query_stmt(std::size_t n_ids, std::size_t n_authors, std::size_t n_kinds, bool since, bool until,
-                           bool limit) {
-    const std::string key = std::to_string(n_ids) + "/" + std::to_string(n_authors) + "/" +
-                            std::to_string(n_kinds) + "/" + char('0' + since) + char('0' + until) +
-                            char('0' + limit);
+  sqlite3_stmt* query_stmt(const IndexQueryShape& q) {
+    std::string key = fmt::format("{}/{}/{}/{}{}{}{}", q.ids, q.authors, q.kinds, int(q.since), int(q.until),
+                                  int(q.limit), int(q.count));
+    std::size_t values = q.ids + q.authors + q.kinds + 3;
+    for (const std::size_t n : q.tag_values) {
+      key += fmt::format("/t{}", n);
+      values += n + 1;
+    }
     if (auto it = query_stmts.find(key); it != query_stmts.end()) return it->second.get();
     const auto max_vars = static_cast<std::size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_VARIABLE_NUMBER, -1));
-    if (n_ids + n_authors + n_kinds + 3 > max_vars)
-      refuse("querying: too many ids/authors/kinds in one query (limit " + std::to_string(max_vars) + " values)");
+    if (values > max_vars)
+      refuse("querying: too many ids/authors/kinds/tag values in one query (limit " + std::to_string(max_vars) +
+             " values)");
     const auto max_branches = static_cast<std::size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_COMPOUND_SELECT, -1));
-    const std::string sql = index_query_sql({n_ids, n_authors, n_kinds, since, until, limit}, kRowColumns, max_branches);
+    const std::string sql = index_query_sql(q, kRowColumns, max_branches);
     // Many different list lengths would grow the cache without bound; shapes are cheap to re-prepare.
     if (query_stmts.size() >= 64) query_stmts.clear();
     auto [it, inserted] = query_stmts.emplace(key, prepare(sql, "preparing a query", SQLITE_PREPARE_PERSISTENT));
@@ -387,7 +486,9 @@ bool ArchiveIndex::insert_if_absent(const IndexRow& row) {
   im.bind_i64(s, 7, row.indexed_at != 0 ? row.indexed_at : unix_now());
   const int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) im.fail(rc, "inserting event " + to_hex(row.id));
-  return sqlite3_changes(im.db.get()) == 1;
+  if (sqlite3_changes(im.db.get()) != 1) return false;
+  im.insert_tags(row, sqlite3_last_insert_rowid(im.db.get()));
+  return true;
 }
 
 bool ArchiveIndex::contains(const Id32& id) {
@@ -407,33 +508,69 @@ std::optional<IndexRow> ArchiveIndex::get(const Id32& id) {
 
 std::vector<IndexRow> ArchiveIndex::query(const IndexQuery& q) {
   auto& im = *impl_;
-  // Duplicates in a list change nothing but the statement shape; drop them so shapes repeat more.
-  auto unique_sorted = [](auto v) {
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-    return v;
-  };
-  const auto ids = unique_sorted(q.ids);
-  const auto authors = unique_sorted(q.authors);
-  const auto kinds = unique_sorted(q.kinds);
-
-  StmtUse use(im.query_stmt(ids.size(), authors.size(), kinds.size(), q.since.has_value(), q.until.has_value(),
-                            q.limit.has_value()));
-  sqlite3_stmt* s = use.get();
-  int p = 1;
-  for (const auto& id : ids) im.bind_id(s, p++, id);
-  for (const auto& a : authors) im.bind_id(s, p++, a);
-  for (const auto k : kinds) im.bind_i64(s, p++, k);
-  if (q.since) im.bind_i64(s, p++, *q.since);
-  if (q.until) im.bind_i64(s, p++, *q.until);
-  if (q.limit) im.bind_i64(s, p++, to_i64(*q.limit));
-
+  const PreparedQuery pq(q, /*count=*/false);
+  StmtUse use(im.query_stmt(pq.shape));
+  im.bind_query(use.get(), pq, q);
   std::vector<IndexRow> out;
-  while (im.step(s, "querying events")) out.push_back(im.read_row(s));
+  while (im.step(use.get(), "querying events")) out.push_back(im.read_row(use.get()));
   return out;
 }
 
-std::uint64_t ArchiveIndex::count() {
+std::uint64_t ArchiveIndex::count(const IndexQuery& q) {
+  auto& im = *impl_;
+  const PreparedQuery pq(q, /*count=*/true);
+  StmtUse use(im.query_stmt(pq.shape));
+  im.bind_query(use.get(), pq, q);
+  if (!im.step(use.get(), "counting events")) return 0;
+  return static_cast<std::uint64_t>(sqlite3_column_int64(use.get(), 0));
+}
+
+std::int64_t ArchiveIndex::last_seq() {
+  auto& im = *impl_;
+  StmtUse use(im.stmt(kLastSeq));
+  if (!im.step(use.get(), kSlotWhat[kLastSeq])) return 0;
+  return sqlite3_column_int64(use.get(), 0);
+}
+
+std::vector<IndexRow> ArchiveIndex::rows_after(std::int64_t after, std::size_t max) {
+  auto& im = *impl_;
+  StmtUse use(im.stmt(kRowsAfter));
+  im.bind_i64(use.get(), 1, after);
+  im.bind_i64(use.get(), 2, to_i64(max));
+  std::vector<IndexRow> out;
+  while (im.step(use.get(), kSlotWhat[kRowsAfter])) out.push_back(im.read_row(use.get()));
+  return out;
+}
+
+void ArchiveIndex::set_relay_cursor(const std::string& url, std::int64_t cursor) {
+  auto& im = *impl_;
+  StmtUse use(im.stmt(kSetCursor));
+  im.bind_text(use.get(), 1, url);
+  im.bind_i64(use.get(), 2, cursor);
+  im.step(use.get(), "setting the cursor of " + url);
+}
+
+std::map<std::string, std::int64_t> ArchiveIndex::relay_cursors() {
+  auto& im = *impl_;
+  StmtPtr s = im.prepare("SELECT url, cursor FROM relay_cursors", "reading relay cursors", 0);
+  std::map<std::string, std::int64_t> out;
+  while (im.step(s.get(), "reading relay cursors")) out[im.column_text(s.get(), 0)] = sqlite3_column_int64(s.get(), 1);
+  return out;
+}
+
+std::vector<IndexTag> index_tags(const Event& ev) {
+  std::vector<IndexTag> out;
+  for (const Tag& t : ev.tags) {
+    if (t.size() < 2 || t[0].size() != 1) continue;
+    const char c = t[0][0];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) out.push_back({c, t[1]});
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::uint64_t ArchiveIndex::count() {  // all rows
   auto& im = *impl_;
   StmtUse use(im.stmt(kCount));
   if (!im.step(use.get(), kSlotWhat[kCount])) return 0;
@@ -541,20 +678,26 @@ void ArchiveIndex::for_each_row_created_between(std::int64_t since, std::int64_t
 
 void ArchiveIndex::put_rows(std::span<const IndexRow> rows) {
   auto& im = *impl_;
+  // An existing row is updated in place: its seq, and so its tag rows, stay valid (a row's id fixes its
+  // event, so kind, pubkey, created_at and tags cannot differ; only where it is stored can).
   StmtPtr s = im.prepare(
-      "INSERT OR REPLACE INTO events(id, kind, pubkey, created_at, file_path, member_offset, indexed_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      "preparing a row replacement", 0);
+      "UPDATE events SET kind = ?2, pubkey = ?3, created_at = ?4, file_path = ?5, member_offset = ?6, "
+      "indexed_at = ?7 WHERE id = ?1",
+      "preparing a row update", 0);
   for (const IndexRow& row : rows) {
-    StmtUse use(s.get());
-    im.bind_id(s.get(), 1, row.id);
-    im.bind_i64(s.get(), 2, row.kind);
-    im.bind_id(s.get(), 3, row.pubkey);
-    im.bind_i64(s.get(), 4, row.created_at);
-    im.bind_text(s.get(), 5, row.file_name);
-    im.bind_i64(s.get(), 6, to_i64(row.member_offset));
-    im.bind_i64(s.get(), 7, row.indexed_at != 0 ? row.indexed_at : unix_now());
-    im.step(s.get(), "replacing event " + to_hex(row.id));
+    {
+      StmtUse use(s.get());
+      im.bind_id(s.get(), 1, row.id);
+      im.bind_i64(s.get(), 2, row.kind);
+      im.bind_id(s.get(), 3, row.pubkey);
+      im.bind_i64(s.get(), 4, row.created_at);
+      im.bind_text(s.get(), 5, row.file_name);
+      im.bind_i64(s.get(), 6, to_i64(row.member_offset));
+      im.bind_i64(s.get(), 7, row.indexed_at != 0 ? row.indexed_at : unix_now());
+      im.step(s.get(), "updating event " + to_hex(row.id));
+      if (sqlite3_changes(im.db.get()) == 1) continue;
+    }
+    insert_if_absent(row);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,6 +22,15 @@
 
 namespace pb {
 
+// A single-letter tag's name and first value, as the tag index keeps them (NIP-01 `#x` filters match a
+// tag's first value). index_tags() lists an event's, sorted and without repeats.
+struct IndexTag {
+  char name = 0;
+  std::string value;
+  auto operator<=>(const IndexTag&) const = default;
+};
+std::vector<IndexTag> index_tags(const Event& ev);
+
 struct IndexRow {
   Id32 id{};
   Id32 pubkey{};
@@ -29,6 +39,8 @@ struct IndexRow {
   std::string file_name;          // day file name relative to the archive, e.g. "2025_09_27.pb.gz"
   std::uint64_t member_offset = 0;  // compressed offset of the gzip member holding the record
   std::int64_t indexed_at = 0;      // unix seconds when the row was written (0 on insert: now)
+  std::int64_t seq = 0;             // read only: insertion order, rising across commits (rows_after())
+  std::vector<IndexTag> tags;       // on insert: the event's single-letter tags (index_tags()) for the tag index
 };
 
 struct FileRow {
@@ -44,6 +56,8 @@ struct IndexQuery {
   std::optional<std::int64_t> since;  // created_at >= since
   std::optional<std::int64_t> until;  // created_at <= until
   std::optional<std::uint64_t> limit;
+  // Tag conditions, ANDed: each holds when the event has a tag `name` whose first value is any of `values`.
+  std::vector<std::pair<char, std::vector<std::string>>> tags;
 };
 
 // One ArchiveIndex per thread: an object (its SQLite connection and cached statements) must not be used
@@ -74,7 +88,20 @@ class ArchiveIndex {
 
   // Rows matching every given constraint, newest created_at first (ties by id), up to limit.
   std::vector<IndexRow> query(const IndexQuery& q);
+  // How many rows match (limit ignored), from the indexes alone.
+  std::uint64_t count(const IndexQuery& q);
   std::uint64_t count();
+
+  // ---- Live tail: rows committed after a point (seq is the insertion order; a reader that saw every row
+  // up to seq S gets exactly the later ones). ----
+  std::int64_t last_seq();
+  // Up to `max` rows with seq > after, in seq order.
+  std::vector<IndexRow> rows_after(std::int64_t after, std::size_t max);
+
+  // ---- Relay cursors (the daemon): the newest created_at committed from each relay URL, written in the
+  // same transaction as the relay's events (writer only, inside begin()/commit()). ----
+  void set_relay_cursor(const std::string& url, std::int64_t cursor);
+  std::map<std::string, std::int64_t> relay_cursors();
 
   // Day files and their committed lengths.
   void set_file(const FileRow& row);

@@ -1,10 +1,12 @@
 // The SQL text of ArchiveIndex::query() for one shape of query: which constraints are present and how
 // many values each list has. Values are always bound, never spliced into the text; parameters are
-// numbered in bind order (ids, authors, kinds, since, until, limit).
+// numbered in bind order (ids, authors, kinds, since, until, limit, then each tag condition's name and
+// values).
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace pb {
 
@@ -15,6 +17,8 @@ struct IndexQueryShape {
   bool since = false;
   bool until = false;
   bool limit = false;
+  std::vector<std::size_t> tag_values;  // per tag condition: how many values
+  bool count = false;                   // SELECT count(*) of the matches (limit and order ignored)
 };
 
 // `columns` is the select list; `max_branches` SQLite's compound-select limit. Results come in NIP-01

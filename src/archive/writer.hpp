@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,7 @@ struct StagedEvent {
   std::int64_t created_at = 0;
   std::int32_t kind = 0;
   std::string_view record;
+  std::span<const IndexTag> tags;  // index_tags() of the event (for the tag index); may be empty
 };
 
 inline constexpr const char* kJournalFileName = ".proton-beam.journal";
@@ -72,6 +74,10 @@ class ArchiveWriter {
   // Stores the event unless its id is already archived (committed or earlier in this transaction).
   // Returns false for such a duplicate.
   bool add(const StagedEvent& ev);
+
+  // Records a relay's cursor (newest created_at received from it) to be written in the next commit's
+  // index transaction, so a cursor never runs ahead of the events it covers. The latest value per URL wins.
+  void stage_relay_cursor(const std::string& url, std::int64_t cursor);
 
   // True once enough data is pending that the caller should commit().
   bool should_commit() const;

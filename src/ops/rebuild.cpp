@@ -25,12 +25,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What one day file contributes, decoded by a worker; 88 bytes a row (the file name is implied).
+// What one day file contributes, decoded by a worker (the file name is implied).
 struct CompactRow {
   Id32 id, pubkey;
   std::int64_t created_at;
   std::int32_t kind;
   std::uint64_t member_offset;
+  std::vector<IndexTag> tags;  // for the tag index
 };
 
 struct FileResult {
@@ -50,7 +51,7 @@ FileResult decode_file(const fs::path& path) {
       ++r.undecodable;
       continue;
     }
-    r.rows.push_back({ev.id, ev.pubkey, ev.created_at, ev.kind, reader.record_member_offset()});
+    r.rows.push_back({ev.id, ev.pubkey, ev.created_at, ev.kind, reader.record_member_offset(), index_tags(ev)});
   }
   if (const auto& d = reader.damage())
     r.damage = fmt::format("{}: damaged at byte {}: {}", path.filename().string(), d->offset, d->message);
@@ -145,6 +146,7 @@ RebuildStats rebuild_index(const RebuildOptions& opt, const RebuildProgress& pro
             row.created_at = c.created_at;
             row.kind = c.kind;
             row.member_offset = c.member_offset;
+            row.tags = c.tags;
             if (index.insert_if_absent(row)) ++indexed;
             else ++stats.duplicates;
           }

@@ -226,6 +226,7 @@ class FileBuilder {
       row.kind = ev.kind;
       row.file_name = name_;
       row.member_offset = r.record_member_offset();
+      row.tags = index_tags(ev);
       res.rows.push_back(std::move(row));
     }
     res.records = res.rows.size();
@@ -416,9 +417,15 @@ class Repairer {
     for (const auto& [name, b] : built_)
       for (const IndexRow& row : b.rows) want(row);
     for (const auto& f : s_.files) {
-      if (built_.contains(f.name)) continue;
+      if (built_.contains(f.name) || f.row_fix.empty()) continue;
+      // A missing row is inserted with its tags (for the tag index), so the records are read again.
+      std::set<std::uint64_t> numbers;
+      for (const RecordRef& x : f.row_fix) numbers.insert(x.number);
+      const auto records = read_records(dir_ / f.name, f, numbers);
+      Event ev;
       for (const RecordRef& x : f.row_fix) {
         IndexRow row;
+        if (!decode_proto_event(records.at(x.number), ev)) row.tags = index_tags(ev);
         row.id = x.id;
         row.pubkey = x.pubkey;
         row.created_at = x.created_at;

@@ -174,7 +174,7 @@ TEST_F(ArchiveExportTest, UncommittedTailIsNotExported) {
   for (const auto& e : make_events(50, 99)) {
     rec.clear();
     append_record(rec, e);
-    w.add({e.id, e.pubkey, e.created_at, e.kind, rec});
+    w.add({e.id, e.pubkey, e.created_at, e.kind, rec, index_tags(e)});
   }
   ASSERT_GT(w.bytes_written(), 0u);
   std::size_t n = 0;

@@ -500,7 +500,7 @@ TEST(ArchiveIndexTest, PragmasAreAsDocumented) {
     return v;
   };
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(pragma("PRAGMA user_version"), "1");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "2");
   EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(0x50424958));
   EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
 }
@@ -543,6 +543,176 @@ TEST(ArchiveIndexTest, MoveKeepsTheConnection) {
   auto c = ArchiveIndex::open(dir.path() / "other.db", ArchiveIndex::Mode::read_write);
   c = std::move(b);
   EXPECT_EQ(c.count(), 1u);
+}
+
+}  // namespace
+}  // namespace pb
+
+namespace pb {
+namespace {
+
+// ---- Schema version 2: tag index, count, live-tail sequence, relay cursors --------------------------------
+
+// A row with tags drawn from a small vocabulary (so conditions hit), some values 64-char hex.
+IndexRow random_tagged_row(std::mt19937_64& rng, std::size_t i) {
+  IndexRow r = make_row(id_from(rng), id_of(static_cast<std::uint8_t>(rng() % 3)),
+                        1000 + static_cast<std::int64_t>(rng() % 50), static_cast<std::int32_t>(rng() % 3));
+  r.member_offset = i;
+  static const std::vector<std::string> values = {"a", "b", "", "x y", to_hex(id_of(7)), to_hex(id_of(8))};
+  Event ev;
+  for (unsigned t = rng() % 4; t > 0; --t) ev.tags.push_back({std::string(1, "epdT"[rng() % 4]), values[rng() % 6]});
+  if (rng() % 5 == 0) ev.tags.push_back({"e"});                 // no value: not indexed
+  if (rng() % 5 == 0) ev.tags.push_back({"ee", values[0]});     // two letters: not indexed
+  r.tags = index_tags(ev);
+  return r;
+}
+
+bool oracle_match(const IndexRow& r, const IndexQuery& q) {
+  auto in = [](const auto& list, const auto& v) { return list.empty() || std::find(list.begin(), list.end(), v) != list.end(); };
+  if (!in(q.ids, r.id) || !in(q.authors, r.pubkey) || !in(q.kinds, r.kind)) return false;
+  if ((q.since && r.created_at < *q.since) || (q.until && r.created_at > *q.until)) return false;
+  for (const auto& [name, values] : q.tags) {
+    bool hit = false;
+    for (const IndexTag& t : r.tags)
+      hit = hit || (t.name == name && std::find(values.begin(), values.end(), t.value) != values.end());
+    if (!hit) return false;
+  }
+  return true;
+}
+
+TEST(ArchiveIndexV2, IndexTagsKeepsSingleLetterFirstValuesSortedUnique) {
+  Event ev;
+  ev.tags = {{"p", "b"}, {"e", "x", "relay"}, {"p", "b"}, {"e"}, {"ee", "y"}, {"1", "z"}, {"T", "t"}, {"p", "a"}};
+  const std::vector<IndexTag> want = {{'T', "t"}, {'e', "x"}, {'p', "a"}, {'p', "b"}};
+  EXPECT_EQ(index_tags(ev), want);
+}
+
+TEST(ArchiveIndexV2, TagQueriesAndCountsMatchABruteForceOracle) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  std::mt19937_64 rng(2);
+  std::vector<IndexRow> rows;
+  idx.begin();
+  for (std::size_t i = 0; i < 400; ++i) {
+    rows.push_back(random_tagged_row(rng, i));
+    ASSERT_TRUE(idx.insert_if_absent(rows.back()));
+  }
+  idx.commit();
+  const std::vector<std::string> values = {"a", "b", "", "x y", to_hex(id_of(7)), to_hex(id_of(8)), "zz"};
+  std::size_t nonempty = 0;
+  for (int n = 0; n < 300; ++n) {
+    IndexQuery q;
+    if (rng() % 3 == 0) q.kinds = {static_cast<std::int32_t>(rng() % 3)};
+    if (rng() % 3 == 0) q.authors = {id_of(static_cast<std::uint8_t>(rng() % 3)), id_of(1)};
+    if (rng() % 3 == 0) q.since = 1000 + static_cast<std::int64_t>(rng() % 50);
+    if (rng() % 3 == 0) q.until = 1000 + static_cast<std::int64_t>(rng() % 50);
+    for (unsigned t = 1 + rng() % 2; t > 0; --t) {
+      std::vector<std::string> vs;
+      for (unsigned k = rng() % 3; k > 0; --k) vs.push_back(values[rng() % values.size()]);
+      q.tags.emplace_back("epdT"[rng() % 4], vs);
+    }
+    if (rng() % 2 == 0) q.limit = 1 + rng() % 10;
+    std::vector<IndexRow> want;
+    for (const auto& r : rows)
+      if (oracle_match(r, q)) want.push_back(r);
+    std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+    });
+    EXPECT_EQ(idx.count(q), want.size());
+    if (q.limit && want.size() > *q.limit) want.resize(*q.limit);
+    const auto got = idx.query(q);
+    ASSERT_EQ(got.size(), want.size()) << "query " << n;
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].id, want[i].id) << "query " << n << " row " << i;
+    nonempty += !want.empty();
+  }
+  EXPECT_GT(nonempty, 50u);  // the random queries are not all trivially empty
+}
+
+TEST(ArchiveIndexV2, RowsAfterListsCommittedRowsOnceInInsertionOrder) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto w = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  auto r = ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+  EXPECT_EQ(r.last_seq(), 0);
+  w.begin();
+  ASSERT_TRUE(w.insert_if_absent(make_row(id_of(9), id_of(1), 50, 1)));
+  ASSERT_TRUE(w.insert_if_absent(make_row(id_of(3), id_of(1), 10, 1)));
+  EXPECT_TRUE(r.rows_after(0, 10).empty());  // not committed yet
+  w.commit();
+  const auto first = r.rows_after(0, 10);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].id, id_of(9));  // insertion order, not time or id order
+  EXPECT_EQ(first[1].id, id_of(3));
+  EXPECT_LT(first[0].seq, first[1].seq);
+  const std::int64_t seen = r.last_seq();
+  EXPECT_EQ(seen, first[1].seq);
+  // A deleted newest row's seq is never handed out again (a live tail must not see an old seq twice).
+  w.begin();
+  w.erase_rows(std::vector<Id32>{id_of(3)});
+  ASSERT_TRUE(w.insert_if_absent(make_row(id_of(4), id_of(1), 20, 1)));
+  w.commit();
+  const auto later = r.rows_after(seen, 10);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].id, id_of(4));
+  EXPECT_GT(later[0].seq, seen);
+  EXPECT_EQ(r.rows_after(seen, 0).size(), 0u);
+}
+
+TEST(ArchiveIndexV2, PutRowsUpdatesInPlaceKeepingSeqAndTags) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  IndexRow row = make_row(id_of(5), id_of(1), 100, 1);
+  row.tags = {{'e', "x"}};
+  idx.begin();
+  ASSERT_TRUE(idx.insert_if_absent(row));
+  idx.commit();
+  const auto seq = idx.get(id_of(5))->seq;
+  IndexRow moved = row;
+  moved.tags.clear();  // repair may not know them for an existing row
+  moved.member_offset = 777;
+  IndexRow fresh = make_row(id_of(6), id_of(1), 100, 1);
+  fresh.tags = {{'e', "x"}};
+  idx.begin();
+  idx.put_rows(std::vector<IndexRow>{moved, fresh});
+  idx.commit();
+  EXPECT_EQ(idx.get(id_of(5))->seq, seq);
+  EXPECT_EQ(idx.get(id_of(5))->member_offset, 777u);
+  IndexQuery q;
+  q.tags = {{'e', {"x"}}};
+  EXPECT_EQ(idx.count(q), 2u);
+}
+
+TEST(ArchiveIndexV2, RelayCursorsCommitWithTheTransaction) {
+  TempDir dir;
+  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  idx.begin();
+  idx.set_relay_cursor("wss://a.example/", 100);
+  idx.set_relay_cursor("wss://b.example/", 5);
+  idx.rollback();
+  EXPECT_TRUE(idx.relay_cursors().empty());
+  idx.begin();
+  idx.set_relay_cursor("wss://a.example/", 100);
+  idx.set_relay_cursor("wss://a.example/", 120);
+  idx.commit();
+  const std::map<std::string, std::int64_t> want = {{"wss://a.example/", 120}};
+  EXPECT_EQ(idx.relay_cursors(), want);
+}
+
+TEST(ArchiveIndexV2, VersionOneIndexIsRefusedWithTheUpgradeCommand) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  {
+    RawDb raw(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    raw.exec("CREATE TABLE events(id BLOB PRIMARY KEY); PRAGMA application_id = 1346521432; PRAGMA user_version = 1;");
+  }
+  for (auto mode : {ArchiveIndex::Mode::read_write, ArchiveIndex::Mode::read_only}) {
+    try {
+      (void)ArchiveIndex::open(path, mode);
+      ADD_FAILURE() << "a version-1 index was opened";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("proton-beam index rebuild"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

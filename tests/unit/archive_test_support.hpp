@@ -25,7 +25,7 @@ inline void write_archive(const std::filesystem::path& dir, const std::vector<Ev
   for (const auto& e : events) {
     rec.clear();
     append_record(rec, e);
-    ASSERT_TRUE(w.add({e.id, e.pubkey, e.created_at, e.kind, rec}));
+    ASSERT_TRUE(w.add({e.id, e.pubkey, e.created_at, e.kind, rec, index_tags(e)}));
   }
   w.commit();
 }

@@ -262,7 +262,7 @@ TEST(ArchiveVerifyTest, UncommittedTailIsIndexedAndJournalRetired) {
     for (const auto& e : more) {
       rec.clear();
       append_record(rec, e);
-      w.add({e.id, e.pubkey, e.created_at, e.kind, rec});
+      w.add({e.id, e.pubkey, e.created_at, e.kind, rec, index_tags(e)});
     }
     ::_exit(0);  // no commit, no destructor: like kill -9
   }
