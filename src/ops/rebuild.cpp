@@ -62,6 +62,158 @@ void remove_sqlite_files(const fs::path& db) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix);
 }
 
+// The archive's day files, by name, and their total size.
+std::vector<fs::path> list_day_files(const fs::path& dir, std::uint64_t& total_bytes) {
+  std::vector<fs::path> files;
+  total_bytes = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && parse_day_file_name(e.path().filename().string())) {
+      files.push_back(e.path());
+      total_bytes += e.file_size();
+    }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Workers decode files in parallel; next() hands the results out strictly in file order, so which copy
+// of a duplicated id is indexed never depends on timing. A window bounds the files held in memory.
+class OrderedDecoder {
+ public:
+  OrderedDecoder(const std::vector<fs::path>& files, unsigned threads)
+      : files_(files), window_(threads + 1), results_(files.size()) {
+    for (unsigned w = 0; w < threads; ++w) workers_.emplace_back([this] { work(); });
+  }
+  ~OrderedDecoder() { stop(); }
+  OrderedDecoder(const OrderedDecoder&) = delete;
+  OrderedDecoder& operator=(const OrderedDecoder&) = delete;
+
+  // The result for file i (call for i = 0, 1, 2, ... in order). Rethrows a worker's exception.
+  FileResult next(std::size_t i) {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return results_[i].has_value() || error_; });
+    if (error_) std::rethrow_exception(error_);
+    FileResult r = std::move(*results_[i]);
+    results_[i].reset();
+    next_insert_ = i + 1;
+    cv_.notify_all();
+    return r;
+  }
+
+  // Makes the workers give up (after a failure on the inserting side) and joins them.
+  void stop() {
+    {
+      std::lock_guard l(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    workers_.clear();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      const std::size_t i = next_claim_++;
+      if (i >= files_.size()) return;
+      {
+        std::unique_lock l(mu_);
+        cv_.wait(l, [&] { return i < next_insert_ + window_ || error_ || stopping_; });
+        if (error_ || stopping_) return;
+      }
+      try {
+        FileResult r = decode_file(files_[i]);
+        std::lock_guard l(mu_);
+        results_[i] = std::move(r);
+      } catch (...) {
+        std::lock_guard l(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      cv_.notify_all();
+    }
+  }
+
+  const std::vector<fs::path>& files_;
+  const std::size_t window_;
+  std::vector<std::optional<FileResult>> results_;  // guarded by mu_
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t next_insert_ = 0;  // guarded by mu_
+  bool stopping_ = false;        // guarded by mu_
+  std::exception_ptr error_;     // guarded by mu_
+  std::atomic<std::size_t> next_claim_{0};
+  std::vector<std::jthread> workers_;  // last: joined first
+};
+
+// Inserts one file's rows; the first copy of an id (by file name order) wins.
+void index_file(ArchiveIndex& index, const fs::path& file, const FileResult& r, std::int64_t now, RebuildStats& stats) {
+  IndexRow row;
+  row.indexed_at = now;
+  row.file_name = file.filename().string();
+  std::uint64_t indexed = 0;
+  for (const CompactRow& c : r.rows) {
+    row.id = c.id;
+    row.pubkey = c.pubkey;
+    row.created_at = c.created_at;
+    row.kind = c.kind;
+    row.member_offset = c.member_offset;
+    row.tags = c.tags;
+    if (index.insert_if_absent(row)) ++indexed;
+    else ++stats.duplicates;
+  }
+  // The file as it is now is what the index covers; a damaged tail stays until verify --repair.
+  index.set_file({row.file_name, r.size, indexed});
+  stats.records += r.records;
+  stats.undecodable += r.undecodable;
+  stats.events += indexed;
+  stats.bytes += r.size;
+  if (r.damage) stats.damaged.push_back(*r.damage);
+}
+
+// Builds the new index at tmp_path from the files, bulk-loaded (query indexes built at the end).
+void build_index(const fs::path& tmp_path, const std::vector<fs::path>& files, std::uint64_t total_bytes,
+                 unsigned threads, RebuildStats& stats, const RebuildProgress& progress) {
+  ArchiveIndex index = ArchiveIndex::open(tmp_path, ArchiveIndex::Mode::read_write);
+  index.begin_bulk_load(threads);
+  index.begin();
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  try {
+    OrderedDecoder decoder(files, threads);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      index_file(index, files[i], decoder.next(i), now, stats);
+      if (progress) progress(stats.records, stats.bytes, total_bytes);
+    }
+  } catch (...) {
+    index.rollback();
+    throw;
+  }
+  index.set_meta(kCommitSeqKey, "0");
+  index.commit();
+  index.end_bulk_load();
+}
+
+// Renames the new index over the old one; a crash leaves the old index or the new one.
+void replace_index(const fs::path& dir, const fs::path& tmp_path, const fs::path& index_path) {
+  // The rebuilt index describes the files as they are, so a crashed writer's journal no longer applies
+  // (empty it before the rename: if we die in between, the old index plus the files-longer-than-committed
+  // rule still hold).
+  if (fs::exists(dir / kJournalFileName)) truncate_to(dir / kJournalFileName, 0);
+  // Fold the old index's WAL into it before replacing it, so removing the WAL can never drop a
+  // committed transaction of an index we fail to replace.
+  std::error_code ec;
+  if (fs::exists(index_path, ec)) {
+    try {
+      ArchiveIndex old = ArchiveIndex::open(index_path, ArchiveIndex::Mode::read_write);
+    } catch (const std::exception&) {
+      // A corrupt, foreign or older-version index: nothing to preserve.
+    }
+  }
+  {
+    UniqueFd fd = open_or_throw(tmp_path, O_RDONLY);
+    sync_data(fd.get(), tmp_path);
+  }
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(index_path.string() + suffix);
+  fs::rename(tmp_path, index_path);
+}
+
 }  // namespace
 
 RebuildStats rebuild_index(const RebuildOptions& opt, const RebuildProgress& progress) {
@@ -71,135 +223,14 @@ RebuildStats rebuild_index(const RebuildOptions& opt, const RebuildProgress& pro
   const fs::path index_path = opt.index_path.empty() ? opt.dir / "index.db" : opt.index_path;
   const fs::path tmp_path = index_path.string() + ".rebuild";
 
-  std::vector<fs::path> files;
   std::uint64_t total_bytes = 0;
-  for (const auto& e : fs::directory_iterator(opt.dir))
-    if (e.is_regular_file() && parse_day_file_name(e.path().filename().string())) {
-      files.push_back(e.path());
-      total_bytes += e.file_size();
-    }
-  std::sort(files.begin(), files.end());
-
+  const std::vector<fs::path> files = list_day_files(opt.dir, total_bytes);
   remove_sqlite_files(tmp_path);
   RebuildStats stats;
   stats.files = files.size();
-  {
-    ArchiveIndex index = ArchiveIndex::open(tmp_path, ArchiveIndex::Mode::read_write);
-    const unsigned n = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
-    index.begin_bulk_load(n);
-    index.begin();
-
-    // Workers decode files in parallel; this thread inserts them strictly in name order, so which copy
-    // of a duplicated id is indexed never depends on timing. A window bounds the files held in memory.
-    const std::size_t window = n + 1;
-    std::vector<std::optional<FileResult>> results(files.size());
-    std::mutex mu;
-    std::condition_variable cv;
-    std::size_t next_insert = 0;  // guarded by mu
-    std::atomic<std::size_t> next_claim{0};
-    std::exception_ptr error;
-    {
-      std::vector<std::jthread> workers;
-      for (unsigned w = 0; w < n; ++w) {
-        workers.emplace_back([&] {
-          for (;;) {
-            const std::size_t i = next_claim++;
-            if (i >= files.size()) return;
-            {
-              std::unique_lock l(mu);
-              cv.wait(l, [&] { return i < next_insert + window || error; });
-              if (error) return;
-            }
-            FileResult r;
-            try {
-              r = decode_file(files[i]);
-            } catch (...) {
-              std::lock_guard l(mu);
-              if (!error) error = std::current_exception();
-              cv.notify_all();
-              return;
-            }
-            std::lock_guard l(mu);
-            results[i] = std::move(r);
-            cv.notify_all();
-          }
-        });
-      }
-      const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
-      IndexRow row;
-      row.indexed_at = now;
-      try {
-        for (std::size_t i = 0; i < files.size(); ++i) {
-          FileResult r;
-          {
-            std::unique_lock l(mu);
-            cv.wait(l, [&] { return results[i].has_value() || error; });
-            if (error) break;
-            r = std::move(*results[i]);
-            results[i].reset();
-          }
-          row.file_name = files[i].filename().string();
-          std::uint64_t indexed = 0;
-          for (const CompactRow& c : r.rows) {
-            row.id = c.id;
-            row.pubkey = c.pubkey;
-            row.created_at = c.created_at;
-            row.kind = c.kind;
-            row.member_offset = c.member_offset;
-            row.tags = c.tags;
-            if (index.insert_if_absent(row)) ++indexed;
-            else ++stats.duplicates;
-          }
-          // The file as it is now is what the index covers; a damaged tail stays until verify --repair.
-          index.set_file({row.file_name, r.size, indexed});
-          stats.records += r.records;
-          stats.undecodable += r.undecodable;
-          stats.events += indexed;
-          stats.bytes += r.size;
-          if (r.damage) stats.damaged.push_back(*r.damage);
-          {
-            std::lock_guard l(mu);
-            next_insert = i + 1;
-          }
-          cv.notify_all();
-          if (progress) progress(stats.records, stats.bytes, total_bytes);
-        }
-      } catch (...) {
-        std::lock_guard l(mu);
-        if (!error) error = std::current_exception();
-        cv.notify_all();
-      }
-    }
-    if (error) {
-      index.rollback();
-      std::rethrow_exception(error);
-    }
-    index.set_meta(kCommitSeqKey, "0");
-    index.commit();
-    index.end_bulk_load();
-  }
-  // The rebuilt index describes the files as they are, so a crashed writer's journal no longer applies
-  // (empty it before the rename: if we die in between, the old index plus the files-longer-than-committed
-  // rule still hold).
-  if (fs::exists(opt.dir / kJournalFileName)) truncate_to(opt.dir / kJournalFileName, 0);
-  {
-    // Fold the old index's WAL into it before replacing it, so removing the WAL can never drop a
-    // committed transaction of an index we fail to replace.
-    std::error_code ec;
-    if (fs::exists(index_path, ec)) {
-      try {
-        ArchiveIndex old = ArchiveIndex::open(index_path, ArchiveIndex::Mode::read_write);
-      } catch (const std::exception&) {
-        // A corrupt or foreign old index: nothing to preserve.
-      }
-    }
-  }
-  {
-    UniqueFd fd = open_or_throw(tmp_path, O_RDONLY);
-    sync_data(fd.get(), tmp_path);
-  }
-  for (const char* suffix : {"-wal", "-shm"}) fs::remove(index_path.string() + suffix);
-  fs::rename(tmp_path, index_path);
+  const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  build_index(tmp_path, files, total_bytes, threads, stats, progress);
+  replace_index(opt.dir, tmp_path, index_path);
   stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;
 }

@@ -727,6 +727,119 @@ std::uint64_t id_digest(const Id32& id) {
   return z ^ (z >> 31);
 }
 
+namespace {
+
+// The day files of `dir`, by name.
+std::vector<FileScan> list_day_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::vector<FileScan> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const auto day = parse_day_file_name(name);
+    if (!day || !e.is_regular_file(ec)) continue;
+    FileScan f;
+    f.name = name;
+    f.day = *day;
+    f.size = e.file_size(ec);
+    files.push_back(std::move(f));
+  }
+  std::sort(files.begin(), files.end(), [](const FileScan& a, const FileScan& b) { return a.name < b.name; });
+  return files;
+}
+
+// Rows of days that have no day file: nothing can match them except misplaced copies.
+std::vector<IndexRow> rows_between_files(ArchiveIndex& index, const std::vector<FileScan>& files) {
+  std::vector<IndexRow> gap_rows;
+  auto collect = [&](std::int64_t lo, std::int64_t hi) {
+    if (lo <= hi) index.for_each_row_created_between(lo, hi, [&](const IndexRow& r) { gap_rows.push_back(r); });
+  };
+  std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  for (const auto& f : files) {
+    const std::int64_t start = day_start(f.day);
+    if (start != std::numeric_limits<std::int64_t>::min()) collect(lo, start - 1);
+    const std::int64_t end = day_end(f.day);
+    if (end == std::numeric_limits<std::int64_t>::max()) {
+      lo = end;
+      break;
+    }
+    lo = end + 1;
+  }
+  if (files.empty() || day_end(files.back().day) != std::numeric_limits<std::int64_t>::max())
+    collect(lo, std::numeric_limits<std::int64_t>::max());
+  return gap_rows;
+}
+
+// Adds each file's counts to the report and moves its problems into `problems`.
+void add_file_results(ArchiveScan& s, std::vector<Problem>& problems) {
+  for (auto& f : s.files) {
+    s.report.files += 1;
+    s.report.bytes += f.size;
+    s.report.records += f.records;
+    s.report.valid_records += f.kept;
+    s.report.salvageable += f.salvageable;
+    for (std::size_t k = 0; k < kProblemKindCount; ++k) s.report.counts[k] += f.counts[k];
+    for (auto& p : f.problems) problems.push_back(std::move(p));
+    f.problems.clear();
+  }
+}
+
+// Problems of the archive as a whole: an interrupted repair or write, a missing index.
+void check_journals(const std::filesystem::path& dir, const ArchiveScan& s, bool redo_pending, Reconciler& rec,
+                    std::vector<Problem>& out) {
+  if (redo_pending)
+    rec.add_problem(out, ProblemKind::interrupted_repair, "", std::nullopt, std::nullopt, std::nullopt,
+                    "a repair stopped after its index commit; `verify --repair` (or any writer) finishes it");
+  if (s.journal) {
+    for (const auto& [presize, name] : s.journal->entries) {
+      const std::uint64_t actual = file_size_or_zero(dir / name);
+      if (actual <= presize) continue;
+      rec.add_problem(out, ProblemKind::uncommitted_write, name, presize, std::nullopt, std::nullopt,
+                      fmt::format("an interrupted write (transaction {}) left {} bytes past byte {}; the next writer "
+                                  "cuts them, `verify --repair` keeps their complete valid records instead",
+                                  s.journal->seq, actual - presize, presize));
+    }
+  }
+  if (s.index_missing)
+    rec.add_problem(out, ProblemKind::files_table, "", std::nullopt, std::nullopt, std::nullopt,
+                    "index.db is missing; `verify --repair` rebuilds it from the day files");
+}
+
+// The files table against the files: lengths, counts, rows without files and files without rows.
+void check_files_table(const ArchiveScan& s, Reconciler& rec, std::vector<Problem>& out) {
+  std::map<std::string, const FileRow*> rows_by_name;
+  for (const auto& r : s.file_rows) rows_by_name[r.file_name] = &r;
+  for (const auto& f : s.files) {
+    if (f.unreadable || s.index_missing) continue;
+    auto it = rows_by_name.find(f.name);
+    if (it == rows_by_name.end()) {
+      rec.add_problem(out, ProblemKind::files_table, f.name, std::nullopt, std::nullopt, std::nullopt,
+                      fmt::format("no files-table row for this file ({} bytes)", f.size));
+      continue;
+    }
+    const FileRow& r = *it->second;
+    if (r.committed_bytes != f.size)
+      rec.add_problem(out, ProblemKind::files_table, f.name, r.committed_bytes, std::nullopt, std::nullopt,
+                      fmt::format("files table says {} committed bytes, the file has {}", r.committed_bytes, f.size));
+    if (r.events != f.kept)
+      rec.add_problem(out, ProblemKind::files_table, f.name, std::nullopt, std::nullopt, std::nullopt,
+                      fmt::format("files table counts {} events, the file holds {} valid ones", r.events, f.kept));
+    rows_by_name.erase(it);
+  }
+  for (const auto& [name, r] : rows_by_name)
+    rec.add_problem(out, ProblemKind::files_table, name, r->committed_bytes, std::nullopt, std::nullopt,
+                    "the files table lists this file, but it is not in the archive");
+}
+
+// The report keeps the first max_listed problems of each kind, kinds in enum order, files in name order.
+void keep_listed(std::vector<Problem> problems, std::size_t max_listed, VerifyReport& report) {
+  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) { return a.kind < b.kind; });
+  std::array<std::size_t, kProblemKindCount> listed{};
+  for (auto& p : problems)
+    if (listed[static_cast<std::size_t>(p.kind)]++ < max_listed) report.problems.push_back(std::move(p));
+}
+
+}  // namespace
+
 ArchiveScan scan_archive(const std::filesystem::path& dir, const VerifyOptions& options, bool lock,
                          const std::function<void(const VerifyProgress&)>& progress) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -737,17 +850,7 @@ ArchiveScan scan_archive(const std::filesystem::path& dir, const VerifyOptions& 
   ArchiveScan s;
   s.report.dir = dir;
   s.report.signatures_checked = options.check_signatures;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    const auto day = parse_day_file_name(name);
-    if (!day || !e.is_regular_file(ec)) continue;
-    FileScan f;
-    f.name = name;
-    f.day = *day;
-    f.size = e.file_size(ec);
-    s.files.push_back(std::move(f));
-  }
-  std::sort(s.files.begin(), s.files.end(), [](const FileScan& a, const FileScan& b) { return a.name < b.name; });
+  s.files = list_day_files(dir);
   const bool have_index = std::filesystem::exists(dir / "index.db", ec);
   if (!have_index && s.files.empty())
     throw std::runtime_error(fmt::format("no archive at {}: neither index.db nor day files", dir.string()));
@@ -772,90 +875,22 @@ ArchiveScan scan_archive(const std::filesystem::path& dir, const VerifyOptions& 
   Scanner scanner(dir, opt, have_index, s.files);
   scanner.run(opt.threads, progress);
 
-  // Rows of days that have no day file: nothing can match them except misplaced copies.
   std::vector<IndexRow> gap_rows;
   if (index) {
-    auto collect = [&](std::int64_t lo, std::int64_t hi) {
-      if (lo <= hi) index->for_each_row_created_between(lo, hi, [&](const IndexRow& r) { gap_rows.push_back(r); });
-    };
-    std::int64_t lo = std::numeric_limits<std::int64_t>::min();
-    for (const auto& f : s.files) {
-      const std::int64_t start = day_start(f.day);
-      if (start != std::numeric_limits<std::int64_t>::min()) collect(lo, start - 1);
-      const std::int64_t end = day_end(f.day);
-      if (end == std::numeric_limits<std::int64_t>::max()) {
-        lo = end;
-        break;
-      }
-      lo = end + 1;
-    }
-    if (s.files.empty() || day_end(s.files.back().day) != std::numeric_limits<std::int64_t>::max())
-      collect(lo, std::numeric_limits<std::int64_t>::max());
+    gap_rows = rows_between_files(*index, s.files);
     s.report.index_rows = index->count();
   }
-
   std::vector<Problem> problems;
-  for (auto& f : s.files) {
-    s.report.files += 1;
-    s.report.bytes += f.size;
-    s.report.records += f.records;
-    s.report.valid_records += f.kept;
-    s.report.salvageable += f.salvageable;
-    for (std::size_t k = 0; k < kProblemKindCount; ++k) s.report.counts[k] += f.counts[k];
-    for (auto& p : f.problems) problems.push_back(std::move(p));
-    f.problems.clear();
-  }
+  add_file_results(s, problems);
   // Per-file lists were capped per file; the report keeps the first max_listed per kind overall.
   std::vector<Problem> archive_level;
   Reconciler rec(s, opt.max_listed);
   rec.run(std::move(gap_rows), archive_level);
   s.report.valid_records += s.moves.size();
-
-  if (redo)
-    rec.add_problem(archive_level, ProblemKind::interrupted_repair, "", std::nullopt, std::nullopt, std::nullopt,
-                    "a repair stopped after its index commit; `verify --repair` (or any writer) finishes it");
-  if (s.journal) {
-    for (const auto& [presize, name] : s.journal->entries) {
-      const std::uint64_t actual = file_size_or_zero(dir / name);
-      if (actual <= presize) continue;
-      rec.add_problem(archive_level, ProblemKind::uncommitted_write, name, presize, std::nullopt, std::nullopt,
-                      fmt::format("an interrupted write (transaction {}) left {} bytes past byte {}; the next writer "
-                                  "cuts them, `verify --repair` keeps their complete valid records instead",
-                                  s.journal->seq, actual - presize, presize));
-    }
-  }
-  if (s.index_missing)
-    rec.add_problem(archive_level, ProblemKind::files_table, "", std::nullopt, std::nullopt, std::nullopt,
-                    "index.db is missing; `verify --repair` rebuilds it from the day files");
-  std::map<std::string, const FileRow*> rows_by_name;
-  for (const auto& r : s.file_rows) rows_by_name[r.file_name] = &r;
-  for (const auto& f : s.files) {
-    if (f.unreadable || s.index_missing) continue;
-    auto it = rows_by_name.find(f.name);
-    if (it == rows_by_name.end()) {
-      rec.add_problem(archive_level, ProblemKind::files_table, f.name, std::nullopt, std::nullopt, std::nullopt,
-                      fmt::format("no files-table row for this file ({} bytes)", f.size));
-      continue;
-    }
-    const FileRow& r = *it->second;
-    if (r.committed_bytes != f.size)
-      rec.add_problem(archive_level, ProblemKind::files_table, f.name, r.committed_bytes, std::nullopt, std::nullopt,
-                      fmt::format("files table says {} committed bytes, the file has {}", r.committed_bytes, f.size));
-    if (r.events != f.kept)
-      rec.add_problem(archive_level, ProblemKind::files_table, f.name, std::nullopt, std::nullopt, std::nullopt,
-                      fmt::format("files table counts {} events, the file holds {} valid ones", r.events, f.kept));
-    rows_by_name.erase(it);
-  }
-  for (const auto& [name, r] : rows_by_name)
-    rec.add_problem(archive_level, ProblemKind::files_table, name, r->committed_bytes, std::nullopt, std::nullopt,
-                    "the files table lists this file, but it is not in the archive");
-
+  check_journals(dir, s, redo.has_value(), rec, archive_level);
+  check_files_table(s, rec, archive_level);
   for (auto& p : archive_level) problems.push_back(std::move(p));
-  // First max_listed of each kind, kinds in enum order, files in name order within a kind.
-  std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) { return a.kind < b.kind; });
-  std::array<std::size_t, kProblemKindCount> listed{};
-  for (auto& p : problems)
-    if (listed[static_cast<std::size_t>(p.kind)]++ < opt.max_listed) s.report.problems.push_back(std::move(p));
+  keep_listed(std::move(problems), opt.max_listed, s.report);
   s.report.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }

@@ -110,7 +110,7 @@ rm -rf T && cp -r A T
 victim=$(sqlite3 T/index.db "SELECT lower(hex(id)) FROM events WHERE file_path='$D2' LIMIT 1 OFFSET 10")
 moved=$(sqlite3 T/index.db "SELECT lower(hex(id)) FROM events WHERE file_path='$D2' LIMIT 1 OFFSET 20")
 sqlite3 T/index.db "DELETE FROM events WHERE id = X'$victim';
-  INSERT INTO events VALUES (X'$(printf 'ab%.0s' {1..32})', 1, X'$(printf 'cd%.0s' {1..32})', 1704153600, '$D2', 0, 0);
+  INSERT INTO events(id, kind, pubkey, created_at, file_path, member_offset, indexed_at) VALUES (X'$(printf 'ab%.0s' {1..32})', 1, X'$(printf 'cd%.0s' {1..32})', 1704153600, '$D2', 0, 0);
   UPDATE events SET member_offset = member_offset + 1 WHERE id = X'$moved';
   UPDATE files SET committed_bytes = committed_bytes - 5 WHERE file_name = '2024_01_03.pb.gz';"
 verify_rc 4 "index edits" T --json
