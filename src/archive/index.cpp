@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include "archive/index_query_sql.hpp"
@@ -190,6 +191,17 @@ std::vector<T> unique_sorted(std::vector<T> v) {
   return v;
 }
 
+// A tag row waiting for the transaction's flush (value: the 32 bytes of a hex value, or the text).
+struct PendingTag {
+  int name = 0;
+  bool blob = false;
+  std::string value;
+  std::int64_t created_at = 0;
+  std::int64_t seq = 0;
+};
+// Tag rows buffered before a sorted flush: bounds the memory of one long transaction (index rebuild).
+constexpr std::size_t kTagFlushRows = 1 << 20;
+
 // A query with its lists deduplicated (tag conditions by name too), and the statement shape it needs.
 struct PreparedQuery {
   std::vector<Id32> ids, authors;
@@ -214,6 +226,7 @@ struct ArchiveIndex::Impl {
   DbPtr db;  // declared before the statements so they are finalized first
   std::array<StmtPtr, kSlotCount> stmts;
   std::map<std::string, StmtPtr> query_stmts;  // query() shapes, keyed by which constraints are present
+  std::vector<PendingTag> pending_tags;         // tag rows of this transaction not yet in the B-tree
 
   [[noreturn]] void fail(int rc, std::string_view what) const {
     std::string msg = "index " + path + ": " + std::string(what) + ": ";
@@ -330,17 +343,43 @@ struct ArchiveIndex::Impl {
     }
   }
 
+  // Tag rows wait here and go into the tags B-tree sorted by its key at commit (or every
+  // kTagFlushRows): an event's tags land all over that B-tree, and inserting them in key order touches
+  // each page once per flush instead of once per row. Only committed rows are visible to other
+  // connections anyway, and nothing on the writer's own connection reads tags mid-transaction.
   void insert_tags(const IndexRow& row, std::int64_t seq) {
-    Id32 scratch{};
+    Id32 bytes{};
     for (const IndexTag& t : row.tags) {
+      PendingTag p{static_cast<unsigned char>(t.name), false, t.value, row.created_at, seq};
+      if (t.value.size() == 64 && decode_lower_hex(t.value, bytes)) {
+        p.blob = true;
+        p.value.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      }
+      pending_tags.push_back(std::move(p));
+    }
+    if (pending_tags.size() >= kTagFlushRows) flush_tags();
+  }
+
+  void flush_tags() {
+    // SQLite's order for the key: name, then every TEXT before every BLOB, then the bytes (memcmp,
+    // shorter first), created_at, seq; std::string compares like memcmp.
+    std::sort(pending_tags.begin(), pending_tags.end(), [](const PendingTag& a, const PendingTag& b) {
+      return std::tie(a.name, a.blob, a.value, a.created_at, a.seq) <
+             std::tie(b.name, b.blob, b.value, b.created_at, b.seq);
+    });
+    for (const PendingTag& p : pending_tags) {
       StmtUse use(stmt(kInsertTag));
       sqlite3_stmt* s = use.get();
-      bind_i64(s, 1, static_cast<unsigned char>(t.name));
-      bind_tag_value(s, 2, t.value, scratch);
-      bind_i64(s, 3, row.created_at);
-      bind_i64(s, 4, seq);
+      bind_i64(s, 1, p.name);
+      const int n = static_cast<int>(p.value.size());
+      check(p.blob ? sqlite3_bind_blob(s, 2, p.value.data(), n, SQLITE_STATIC)
+                   : sqlite3_bind_text(s, 2, p.value.data(), n, SQLITE_STATIC),
+            "binding a tag value");
+      bind_i64(s, 3, p.created_at);
+      bind_i64(s, 4, p.seq);
       step(s, kSlotWhat[kInsertTag]);
     }
+    pending_tags.clear();
   }
 
   // Connection-level settings; see docs/index.md for the measurements.
@@ -470,8 +509,14 @@ void ArchiveIndex::begin() {
   if (impl_->mode == Mode::read_only) impl_->refuse("beginning a transaction: index is read-only");
   impl_->run(kBegin);
 }
-void ArchiveIndex::commit() { impl_->run(kCommit); }
-void ArchiveIndex::rollback() { impl_->run(kRollback); }
+void ArchiveIndex::commit() {
+  impl_->flush_tags();
+  impl_->run(kCommit);
+}
+void ArchiveIndex::rollback() {
+  impl_->pending_tags.clear();
+  impl_->run(kRollback);
+}
 
 bool ArchiveIndex::insert_if_absent(const IndexRow& row) {
   auto& im = *impl_;

@@ -31,6 +31,18 @@ struct ArchiveWriterOptions {
   std::size_t max_pending_bytes = 64u << 20;        // cap on unsealed record data across all days
   std::uint64_t commit_bytes = 256ull << 20;        // should_commit() after this much record data
   bool fsync = true;                                // fdatasync day files before each index commit
+  // Threads that compress sealed members while the writer goes on: -1 = one per CPU, 0 = compress on the
+  // writer's thread. A member's bytes depend only on its records and the level, and members are appended
+  // in the order they were sealed, so the day files are the same for any value.
+  int compression_threads = -1;
+  std::size_t max_inflight_bytes = 32u << 20;       // cap on sealed, not yet written record data
+};
+
+// CPU time the writer spent outside the caller's own accounting (seconds, summed over threads).
+struct WriterCpu {
+  double index_s = 0;             // SQLite work on the writer's thread (inserts, commits; not add()'s lookups)
+  double compress_s = 0;          // libdeflate, on the compression threads or inline
+  double compress_on_writer_s = 0;  // the part of compress_s spent on the writer's thread
 };
 
 // A validated event ready to store: its index fields and its framed record (varint(len) || ProtoEvent).
@@ -42,6 +54,7 @@ struct StagedEvent {
   std::string_view record;
   std::span<const IndexTag> tags;  // index_tags() of the event (for the tag index); may be empty
 };
+// The writer copies everything it keeps: `record` and `tags` only need to live until add() returns.
 
 inline constexpr const char* kJournalFileName = ".proton-beam.journal";
 inline constexpr const char* kCommitSeqKey = "commit_seq";  // meta key: sequence number of the last commit
@@ -86,8 +99,12 @@ class ArchiveWriter {
   // since the previous commit (the caller uses them to retire in-flight dedup state).
   std::vector<Id32> commit();
 
-  // Compressed bytes appended to day files by this writer (committed or not).
+  // Compressed bytes appended to day files by this writer (committed or not; members still being
+  // compressed are counted once written).
   std::uint64_t bytes_written() const;
+  // CPU time so far. index_s covers row inserts and commits, timed per member and per commit; add()'s
+  // id lookup is not timed (it counts as the caller's time).
+  WriterCpu cpu() const;
   // Direct access for read queries inside the writer's thread.
   ArchiveIndex& index();
 

@@ -1,6 +1,10 @@
 #include "ingest/pipeline.hpp"
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <map>
@@ -47,6 +51,7 @@ struct LineResult {
   std::int64_t created_at = 0;
   std::int32_t kind = 0;
   std::size_t record_offset = 0, record_size = 0;  // into ProcessedBatch::records
+  std::vector<IndexTag> tags;  // index_tags() of a stored event, computed here rather than on the writer
 };
 
 struct ProcessedBatch {
@@ -54,6 +59,12 @@ struct ProcessedBatch {
   std::vector<LineResult> results;
   std::string records;
 };
+
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 bool is_blank(std::string_view s) {
   for (char c : s)
@@ -125,6 +136,7 @@ class Worker {
     r.kind = ev_.kind;
     r.record_offset = start;
     r.record_size = records.size() - start;
+    r.tags = index_tags(ev_);
   }
 
   const ConvertOptions& opt_;
@@ -258,8 +270,19 @@ struct ThreadGroup {
 
 }  // namespace
 
+namespace {
+double process_cpu_s() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+}  // namespace
+
 ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
   const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t main_cpu0 = thread_cpu_ns();
+  const double process_cpu0 = process_cpu_s();
   // Open every input first: a missing file must fail before anything is written.
   std::vector<std::unique_ptr<InputSource>> inputs;
   std::vector<std::string> names;
@@ -282,7 +305,11 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
   std::uint64_t raw_total = 0;
   for (auto s : raw_sizes) raw_total += s;
 
-  ArchiveWriter writer(opt.output_dir, opt.writer);
+  ArchiveWriterOptions wopt = opt.writer;
+  // Benchmarking knob: PB_COMPRESSION_THREADS=0 compresses on the writer's thread as before (the day
+  // files are the same either way).
+  if (const char* ct = std::getenv("PB_COMPRESSION_THREADS"); ct && *ct) wopt.compression_threads = std::atoi(ct);
+  ArchiveWriter writer(opt.output_dir, wopt);
   for (const auto& action : writer.recovery().actions) observer.on_recovery(action);
   // Workers read the committed index through their own connections; make sure it has a schema.
   writer.commit();
@@ -297,6 +324,7 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
   std::mutex error_mu;
 
   ConvertStats stats;
+  std::atomic<std::int64_t> reader_ns{0}, workers_ns{0};  // summed by each thread as it ends
   {
     ThreadGroup group;
     group.on_exit = [&] {
@@ -306,6 +334,10 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
     };
     Reader reader(opt, inputs, work, tokens);
     group.threads.emplace_back([&] {
+      struct Account {  // the thread's CPU time, however it leaves
+        std::atomic<std::int64_t>& into;
+        ~Account() { into += thread_cpu_ns(); }
+      } account{reader_ns};
       try {
         reader.run();
       } catch (const Stopped&) {
@@ -319,6 +351,10 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
     std::atomic<unsigned> workers_left = n_workers;
     for (unsigned w = 0; w < n_workers; ++w) {
       group.threads.emplace_back([&] {
+        struct Account {
+          std::atomic<std::int64_t>& into;
+          ~Account() { into += thread_cpu_ns(); }
+        } account{workers_ns};
         try {
           Worker worker(opt, seen, writer.index_path());
           while (auto batch = work.pop()) {
@@ -355,7 +391,7 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
             break;
           case Verdict::store: {
             const StagedEvent ev{r.id, r.pubkey, r.created_at, r.kind,
-                                 std::string_view(pbatch.records).substr(r.record_offset, r.record_size)};
+                                 std::string_view(pbatch.records).substr(r.record_offset, r.record_size), r.tags};
             if (writer.add(ev)) ++stats.valid;
             else ++stats.duplicates;
             retire.push_back(r.id);
@@ -406,6 +442,14 @@ ConvertStats run_convert(const ConvertOptions& opt, ConvertObserver& observer) {
   }
   stats.output_bytes = writer.bytes_written();
   stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const WriterCpu wcpu = writer.cpu();
+  const double main_s = static_cast<double>(thread_cpu_ns() - main_cpu0) / 1e9;
+  stats.stages.reader_cpu_s = static_cast<double>(reader_ns.load()) / 1e9;
+  stats.stages.workers_cpu_s = static_cast<double>(workers_ns.load()) / 1e9;
+  stats.stages.index_cpu_s = std::min(wcpu.index_s, main_s);
+  stats.stages.writer_cpu_s = std::max(0.0, main_s - stats.stages.index_cpu_s - wcpu.compress_on_writer_s);
+  stats.stages.compress_cpu_s = wcpu.compress_s;
+  stats.stages.process_cpu_s = process_cpu_s() - process_cpu0;
   return stats;
 }
 

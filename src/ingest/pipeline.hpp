@@ -34,6 +34,19 @@ struct ConvertOptions {
   ArchiveWriterOptions writer;
 };
 
+// CPU seconds per pipeline stage, summed over that stage's threads. writer_cpu_s is the single writer's
+// own work (ordering, its per-event id lookup, staging, file appends, journal, fsync calls) without its
+// index inserts/commits and compression, which are index_cpu_s (on the writer's thread) and
+// compress_cpu_s (gzip members, on the compression threads). process_cpu_s is the whole process (user + sys) over the run.
+struct StageCpu {
+  double reader_cpu_s = 0;
+  double workers_cpu_s = 0;
+  double writer_cpu_s = 0;
+  double index_cpu_s = 0;
+  double compress_cpu_s = 0;
+  double process_cpu_s = 0;
+};
+
 struct ConvertStats {
   std::uint64_t total_lines = 0;
   std::uint64_t valid = 0;       // events stored by this run
@@ -46,6 +59,7 @@ struct ConvertStats {
   std::uint64_t raw_input_bytes = 0;  // bytes read from files/pipes (compressed size when compressed)
   std::uint64_t output_bytes = 0;     // bytes appended to day files
   double elapsed_s = 0;
+  StageCpu stages;
   std::vector<std::string> input_errors;  // truncated or corrupt inputs (their valid lines were kept)
 };
 
