@@ -16,5 +16,6 @@ CommandRunner register_export(CLI::App& app);
 CommandRunner register_stats(CLI::App& app);
 CommandRunner register_verify(CLI::App& app);
 CommandRunner register_s3(CLI::App& app);
+CommandRunner register_serve(CLI::App& app);
 
 }  // namespace pb::cli

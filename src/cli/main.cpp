@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add(register_stats);
   add(register_verify);
   add(register_s3);
+  add(register_serve);
 
   try {
     app.parse(argc, argv);

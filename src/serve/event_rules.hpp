@@ -1,0 +1,24 @@
+// NIP-01 / NIP-09 / NIP-33 / NIP-40 facts about one event, without I/O.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "nostr/event.hpp"
+
+namespace pb::serve {
+
+inline bool is_replaceable(std::int32_t kind) { return kind == 0 || kind == 3 || (kind >= 10000 && kind < 20000); }
+inline bool is_addressable(std::int32_t kind) { return kind >= 30000 && kind < 40000; }
+
+// The first value of the first `d` tag ("" when there is none), as NIP-33 addresses events.
+std::string d_tag(const Event& ev);
+// "kind:pubkey:d" for replaceable ("kind:pubkey:") and addressable events; nullopt otherwise.
+std::optional<std::string> address_of(const Event& ev);
+// NIP-40: the `expiration` tag's unix time, when it holds a valid integer.
+std::optional<std::int64_t> expiration_of(const Event& ev);
+bool expired(const Event& ev, std::int64_t now);
+
+}  // namespace pb::serve

@@ -1,0 +1,37 @@
+#include "serve/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace pb::serve {
+
+std::string metrics_text(const Metrics& m, const ExtraGauges& g) {
+  std::string o;
+  auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+    o += fmt::format("# HELP pb_serve_{0} {1}\n# TYPE pb_serve_{0} counter\npb_serve_{0} {2}\n", name, help, v);
+  };
+  auto gauge = [&](const char* name, const char* help, std::int64_t v) {
+    o += fmt::format("# HELP pb_serve_{0} {1}\n# TYPE pb_serve_{0} gauge\npb_serve_{0} {2}\n", name, help, v);
+  };
+  counter("ws_sessions_total", "WebSocket sessions opened", m.ws_sessions);
+  counter("ws_messages_total", "WebSocket messages received", m.ws_messages);
+  counter("reqs_total", "REQ subscriptions and REST queries run", m.reqs);
+  counter("counts_total", "COUNT queries run", m.counts);
+  counter("events_sent_total", "events sent (relay and REST)", m.events_sent);
+  counter("live_events_total", "events sent by the live tail", m.live_events);
+  counter("http_requests_total", "HTTP requests", m.http_requests);
+  counter("refused_rate_total", "requests refused by the per-IP rate limit", m.refused_rate);
+  counter("refused_busy_total", "requests refused because the query queue was full", m.refused_busy);
+  counter("refused_budget_total", "queries stopped by the work budget", m.refused_budget);
+  counter("refused_caps_total", "requests refused by a cap (filters, subscriptions, sizes)", m.refused_caps);
+  counter("invalid_messages_total", "malformed client messages", m.invalid_messages);
+  counter("cache_hits_total", "decoded-member cache hits", g.cache_hits);
+  counter("cache_misses_total", "decoded-member cache misses (members decompressed)", g.cache_misses);
+  gauge("cache_bytes", "bytes held by the decoded-member cache", static_cast<std::int64_t>(g.cache_bytes));
+  gauge("queued_jobs", "queries waiting for a worker", static_cast<std::int64_t>(g.queued_jobs));
+  gauge("connections", "open HTTP and WebSocket connections", static_cast<std::int64_t>(g.connections));
+  gauge("open_sessions", "open WebSocket sessions", m.open_sessions);
+  gauge("open_subscriptions", "open subscriptions", m.open_subscriptions);
+  return o;
+}
+
+}  // namespace pb::serve

@@ -1,0 +1,23 @@
+// Counters of the server, exported on GET /metrics (Prometheus text format).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace pb::serve {
+
+struct Metrics {
+  std::atomic<std::uint64_t> ws_sessions{0}, ws_messages{0}, reqs{0}, counts{0}, events_sent{0};
+  std::atomic<std::uint64_t> http_requests{0}, refused_rate{0}, refused_busy{0}, refused_budget{0};
+  std::atomic<std::uint64_t> refused_caps{0}, invalid_messages{0}, live_events{0};
+  std::atomic<std::int64_t> open_sessions{0}, open_subscriptions{0};
+};
+
+struct ExtraGauges {
+  std::uint64_t cache_hits = 0, cache_misses = 0, cache_bytes = 0, queued_jobs = 0, connections = 0;
+};
+
+std::string metrics_text(const Metrics& m, const ExtraGauges& g);
+
+}  // namespace pb::serve

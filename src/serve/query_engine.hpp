@@ -1,0 +1,80 @@
+// Answers NIP-01 filters from an archive: index rows (newest created_at first, ties by the lowest id),
+// events from the shared member cache, each filter's limit applied to what is actually served, merged
+// across filters. In default mode only "current" events are served (visibility.hpp); --history serves all.
+// One QueryEngine per worker thread (it uses that thread's read-only ArchiveIndex).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "archive/index.hpp"
+#include "nostr/event.hpp"
+#include "nostr/filter.hpp"
+#include "serve/member_cache.hpp"
+#include "serve/serve_options.hpp"
+
+namespace pb::serve {
+
+// A position in NIP-01 order; a scan "after" it starts with the next event (older, or same second with a
+// higher id).
+struct ScanKey {
+  std::int64_t created_at = 0;
+  Id32 id{};
+};
+
+// Thrown when one query examines more index rows than its work budget allows.
+struct BudgetExceeded : std::runtime_error {
+  BudgetExceeded() : std::runtime_error("query too broad: work budget exceeded") {}
+};
+
+struct QueryCounters {
+  std::uint64_t rows_examined = 0;
+  std::uint64_t events_served = 0;
+};
+
+using EventVisitor = std::function<bool(const Event&)>;  // false stops the scan
+
+class QueryEngine {
+ public:
+  QueryEngine(ArchiveIndex& index, MemberCache& cache, const QueryLimits& limits)
+      : index_(index), cache_(cache), limits_(limits) {}
+
+  // What a REQ sends before EOSE: per filter up to its effective limit, merged newest first (ties by the
+  // lowest id), each event once. Rows with seq > max_seq (committed after the snapshot) are left out.
+  std::vector<Event> req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq = {});
+  // One filter, up to `limit` events strictly after `after` (REST paging).
+  std::vector<Event> page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after);
+  // NIP-45: events matching any filter (limits ignored), each once.
+  std::uint64_t count(std::span<const Filter> filters);
+  // Default-mode rules (latest version, deletions, expiry); always true with --history.
+  bool served(const Event& ev);
+
+  std::uint64_t effective_limit(const Filter& f) const;
+  const QueryCounters& counters() const { return counters_; }
+  void reset_counters() { counters_ = {}; }
+
+ private:
+  void scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules, std::optional<std::int64_t> max_seq,
+            std::size_t page_rows, const EventVisitor& visit);
+  bool visit_rows(const std::vector<IndexRow>& rows, std::size_t start, const Filter& f, bool apply_rules,
+                  std::optional<std::int64_t> max_seq, const EventVisitor& visit);
+  bool any_match(const Filter& f, const std::function<bool(const Event&)>& accept);
+  void charge(std::size_t rows);
+
+  ArchiveIndex& index_;
+  MemberCache& cache_;
+  const QueryLimits& limits_;
+  QueryCounters counters_;
+};
+
+IndexQuery to_index_query(const Filter& f);
+// NIP-01 order: newer first, then lower id.
+inline bool nip01_before(const Event& a, const Event& b) {
+  return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+}
+
+}  // namespace pb::serve

@@ -1,0 +1,41 @@
+// Options of `proton-beam serve` (the CLI fills them; docs/serve.md describes each).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace pb::serve {
+
+struct QueryLimits {
+  std::uint64_t max_limit = 5000;      // a filter's limit is clamped to this
+  std::uint64_t default_limit = 500;   // a filter without limit gets this
+  std::uint64_t work_budget_rows = 2'000'000;  // index rows one query may examine before it is refused
+  bool history = false;                // serve every stored event (no replaceable/deletion/expiry rules)
+};
+
+struct ServeOptions {
+  std::filesystem::path dir = "pb_data";
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7447;
+  QueryLimits limits;
+  std::size_t max_subscriptions = 200;   // open subscriptions per connection
+  std::size_t max_filters = 200;         // filters per REQ / COUNT / REST request
+  std::size_t max_connections = 1024;   // HTTP + WebSocket
+  std::size_t max_message_bytes = 1 << 20;  // inbound WebSocket message and HTTP body
+  std::size_t max_subid_length = 64;
+  std::size_t max_pending_output = 8 << 20;  // queued output per WebSocket before it is dropped
+  std::size_t rate_limit_per_minute = 0;     // requests (REQ/COUNT/HTTP) per IP and minute; 0 = off
+  std::size_t workers = 2;                   // query threads (one read-only index connection each)
+  std::size_t cache_bytes = 256u << 20;      // decoded-member LRU
+  std::uint32_t tail_poll_ms = 100;          // live tail: index polling interval
+  std::string name = "proton-beam archive";
+  std::string description = "A read-only Nostr archive served by proton-beam";
+  std::string contact;
+  std::string pubkey;
+  std::string cors_origin = "*";
+  std::filesystem::path ready_file;          // written with the bound port once listening
+};
+
+}  // namespace pb::serve

@@ -1,0 +1,80 @@
+#include "serve/server.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/http_server.hpp"
+#include "serve/http_api.hpp"
+#include "serve/live_tail.hpp"
+#include "serve/relay_session.hpp"
+
+namespace pb::serve {
+namespace {
+
+constexpr std::size_t kQueueCapacity = 4096;
+constexpr std::chrono::seconds kStatsTtl{10};
+
+net::HttpServerOptions http_options(const ServeOptions& o) {
+  net::HttpServerOptions h;
+  h.max_connections = o.max_connections;
+  h.body_limit = o.max_message_bytes;
+  h.ws_read_message_max = o.max_message_bytes;
+  h.ws_max_pending_send_bytes = o.max_pending_output;
+  h.server_name = "proton-beam";
+  return h;
+}
+
+void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
+  if (path.empty()) return;
+  const auto tmp = path.string() + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int run_server(const ServeOptions& options, const std::function<void(std::uint16_t)>& on_listening) {
+  boost::asio::io_context io;
+  MemberCache cache(options.dir, options.cache_bytes);
+  Metrics metrics;
+  RateLimiter limiter(options.rate_limit_per_minute);
+  WorkerPool pool(options, cache, kQueueCapacity);
+  LiveTail tail(options, cache, metrics);
+  ServerContext ctx{options, pool, cache, metrics, limiter, &tail};
+  StatsCache stats(options.dir, kStatsTtl);
+
+  std::unique_ptr<HttpApi> api;
+  net::HttpServerHandlers handlers;
+  handlers.on_request = [&api](const net::Request& req, net::Responder r) { api->handle(req, std::move(r)); };
+  handlers.accept_websocket = [](const net::Request& req) { return req.path == "/"; };
+  handlers.on_websocket = [&ctx](std::shared_ptr<net::WsServerSession> ws) { RelaySession::attach(ws, ctx); };
+  net::HttpServer server(io, http_options(options), std::move(handlers));
+  api = std::make_unique<HttpApi>(ctx, stats, &server);
+
+  const std::uint16_t port = server.listen(options.host, options.port);
+  spdlog::info("serve: listening on {}:{} (archive {})", options.host, port, options.dir.string());
+  write_ready_file(options.ready_file, port);
+  if (on_listening) on_listening(port);
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("serve: stopping");
+    server.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+  std::thread second([&io] { io.run(); });
+  io.run();
+  second.join();
+  tail.stop();
+  pool.stop();
+  return 0;
+}
+
+}  // namespace pb::serve

@@ -1,0 +1,22 @@
+// The relay's outgoing NIP-01 messages as JSON text, and JSON string escaping.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "nostr/event.hpp"
+
+namespace pb::serve {
+
+// Appends `s` as a JSON string literal (quotes included), escaped like JSON.stringify.
+void append_json_string(std::string& out, std::string_view s);
+
+std::string event_message(std::string_view sub_id, const Event& ev);  // ["EVENT",sub,{...}]
+std::string eose_message(std::string_view sub_id);                     // ["EOSE",sub]
+std::string closed_message(std::string_view sub_id, std::string_view reason);
+std::string notice_message(std::string_view text);
+std::string count_message(std::string_view sub_id, std::uint64_t n);  // ["COUNT",sub,{"count":n}]
+std::string ok_message(std::string_view event_id, bool ok, std::string_view reason);
+
+}  // namespace pb::serve

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Differential test of `proton-beam serve` against the node oracle (tests/serve/oracle.mjs): 1000 random
+# REQs + 200 COUNTs in default mode, 500 + 100 with --history, on a generated archive with tags,
+# replaceable/addressable versions, deletions and expirations; REST JSONL equals the relay's answer and
+# REST pages walk the archive exactly once. SIGTERM stops the server with status 0.
+source "$PB_SOURCE_DIR/tests/integration/lib.sh"
+source "$PB_SOURCE_DIR/tests/serve/serve_lib.sh"
+
+node "$NODE_SERVE/gen_events.mjs" --count 600 --seed diff --out events.jsonl
+"$PB" convert events.jsonl -o arch --no-progress >/dev/null
+[ "$(index_count arch)" -ge 590 ] || fail "convert stored too few events"
+
+serve_start S arch --max-limit 60 --default-limit 25
+node "$NODE_SERVE/diff_client.mjs" --port "$S_PORT" --events events.jsonl --max-limit 60 --default-limit 25 \
+  --reqs 1000 --counts 200 --seed default || fail "default mode differs from the oracle"
+serve_stop S
+
+serve_start H arch --history --max-limit 60 --default-limit 25
+node "$NODE_SERVE/diff_client.mjs" --port "$H_PORT" --events events.jsonl --history --max-limit 60 \
+  --default-limit 25 --reqs 500 --counts 100 --seed history || fail "--history differs from the oracle"
+serve_stop H
+pass
