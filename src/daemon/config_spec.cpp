@@ -1,0 +1,143 @@
+#include "daemon/config_spec.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "daemon/config_values.hpp"
+
+namespace pb::daemon {
+namespace {
+
+using Apply = decltype(OptionSpec::apply);
+using Show = decltype(OptionSpec::show);
+
+template <typename T>
+OptionSpec integer(std::string key, std::string cli, std::string help, T DaemonConfig::*field, std::int64_t min,
+                   std::int64_t max, bool advanced = false) {
+  Apply apply = [field, min, max](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+    std::int64_t n = 0;
+    if (auto err = parse_int(v, min, max, n)) return err;
+    c.*field = static_cast<T>(n);
+    return std::nullopt;
+  };
+  Show show = [field](const DaemonConfig& c) { return fmt::format("{}", c.*field); };
+  return {std::move(key), OptKind::text, std::move(cli), std::move(help), advanced, apply, show};
+}
+
+OptionSpec boolean(std::string key, OptKind kind, std::string cli, std::string help, bool DaemonConfig::*field,
+                   bool advanced = false) {
+  Apply apply = [field](DaemonConfig& c, const std::string& v) { return parse_bool(v, c.*field); };
+  Show show = [field](const DaemonConfig& c) { return std::string(c.*field ? "true" : "false"); };
+  return {std::move(key), kind, std::move(cli), std::move(help), advanced, apply, show};
+}
+
+OptionSpec text(std::string key, std::string cli, std::string help, std::string DaemonConfig::*field,
+                bool advanced = false) {
+  Apply apply = [field](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+    c.*field = v;
+    return std::nullopt;
+  };
+  Show show = [field](const DaemonConfig& c) { return toml_string(c.*field); };
+  return {std::move(key), OptKind::text, std::move(cli), std::move(help), advanced, apply, show};
+}
+
+std::string mask_secret_url(const std::string& url) {
+  // s3://KEY:SECRET@bucket/... -> s3://***@bucket/...; query strings may carry signatures too.
+  std::string out = url;
+  if (const auto at = out.find('@'), scheme = out.find("://"); at != std::string::npos && scheme != std::string::npos && scheme < at)
+    out = out.substr(0, scheme + 3) + "***" + out.substr(at);
+  if (const auto q = out.find('?'); q != std::string::npos) out = out.substr(0, q) + "?***";
+  return out;
+}
+
+std::vector<OptionSpec> build() {
+  std::vector<OptionSpec> s;
+  s.push_back({"output_dir", OptKind::text, "-o,--output-dir", "Archive folder (day files + index.db)", false,
+               [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+                 if (v.empty()) return "must not be empty";
+                 c.output_dir = v;
+                 return std::nullopt;
+               },
+               [](const DaemonConfig& c) { return toml_string(c.output_dir.string()); }});
+  s.push_back({"relays", OptKind::list, "--relay", "Relay URL (ws:// or wss://); repeatable", false,
+               [](DaemonConfig& c, const std::string& v) { return parse_relays(v, c.relays); },
+               [](const DaemonConfig& c) { return toml_list(c.relays, true); }});
+  s.push_back(boolean("no_default_relays", OptKind::flag, "--no-default-relays",
+                      "Do not add the built-in relay pool to the configured relays", &DaemonConfig::no_default_relays));
+  s.push_back({"kinds", OptKind::list, "--kinds", "Subscribe to these kinds only (comma-separated)", false,
+               [](DaemonConfig& c, const std::string& v) { return parse_kinds(v, c.kinds); },
+               [](const DaemonConfig& c) {
+                 std::vector<std::string> k;
+                 for (auto x : c.kinds) k.push_back(std::to_string(x));
+                 return toml_list(k, false);
+               }});
+  s.push_back({"authors", OptKind::list, "--authors", "Subscribe to these authors only (hex pubkeys, comma-separated)",
+               false, [](DaemonConfig& c, const std::string& v) { return parse_authors(v, c.authors); },
+               [](const DaemonConfig& c) { return toml_list(c.authors, true); }});
+  s.push_back(integer("batch_size", "--batch-size", "Commit after this many stored events", &DaemonConfig::batch_size, 1, 1'000'000));
+  s.push_back({"batch_interval", OptKind::text, "--batch-interval", "Commit at least every SECONDS (events pending)", false,
+               [](DaemonConfig& c, const std::string& v) { return parse_seconds(v, c.batch_interval); },
+               [](const DaemonConfig& c) { return fmt::format("{}", c.batch_interval); }});
+  s.push_back(boolean("discovery", OptKind::flag, "--discovery,!--no-discovery",
+                      "Find more relays from kind-10002 lists and relay hints (not implemented yet: see docs/daemon.md)",
+                      &DaemonConfig::discovery));
+  s.push_back(integer("max_relays", "--max-relays", "Most relays connected at once (discovered ones count)", &DaemonConfig::max_relays, 1, 100'000));
+  s.push_back(boolean("allow_private_addresses", OptKind::flag, "--allow-private-addresses",
+                      "Let discovered relays resolve to loopback/private/link-local addresses", &DaemonConfig::allow_private_addresses));
+  s.push_back({"listen", OptKind::text, "--listen", "HOST:PORT of the metrics/health HTTP server (port 0: any)", false,
+               [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+                 if (auto err = parse_listen(v)) return err;
+                 c.listen = v;
+                 return std::nullopt;
+               },
+               [](const DaemonConfig& c) { return toml_string(c.listen); }});
+  s.push_back(boolean("validate_signatures", OptKind::text, "--validate-signatures", "Verify BIP-340 signatures (BOOL)",
+                      &DaemonConfig::validate_signatures));
+  s.push_back(integer("compression_level", "--compression-level", "gzip level of day files, 0-9", &DaemonConfig::compression_level, 0, 9));
+  s.push_back({"s3_output", OptKind::text, "--s3-output", "S3 URL to push day files to (not implemented yet)", false,
+               [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+                 c.s3_output = v;
+                 return std::nullopt;
+               },
+               [](const DaemonConfig& c) { return toml_string(mask_secret_url(c.s3_output)); }});
+  s.push_back(boolean("verbose", OptKind::flag, "-v,--verbose", "Log connections and rejections on stderr too", &DaemonConfig::verbose));
+  s.push_back(text("ca_file", "--ca-file", "PEM CA bundle trusted for wss (in addition to nothing: replaces the system store)", &DaemonConfig::ca_file, true));
+  s.push_back(integer("overlap_seconds", "--overlap-seconds", "REQ since = cursor - this", &DaemonConfig::overlap_seconds, 0, 365LL * 86400, true));
+  s.push_back({"backfill_since", OptKind::text, "--backfill-since", "First REQ of a relay without a cursor asks since=TS (default: now - overlap)", true,
+               [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+                 std::int64_t ts = 0;
+                 if (auto err = parse_int(v, 0, INT64_MAX / 2, ts)) return err;
+                 c.backfill_since = ts;
+                 return std::nullopt;
+               },
+               [](const DaemonConfig& c) { return c.backfill_since ? std::to_string(*c.backfill_since) : std::string(); }});
+  s.push_back(integer("reconnect_min_ms", "--reconnect-min-ms", "First reconnect delay", &DaemonConfig::reconnect_min_ms, 1, 86'400'000, true));
+  s.push_back(integer("reconnect_max_ms", "--reconnect-max-ms", "Largest reconnect delay", &DaemonConfig::reconnect_max_ms, 1, 86'400'000, true));
+  s.push_back(integer("stable_after_ms", "--stable-after-ms", "Open this long: the backoff resets", &DaemonConfig::stable_after_ms, 0, 86'400'000, true));
+  s.push_back(integer("connect_timeout_ms", "--connect-timeout-ms", "TCP+TLS+WebSocket handshake deadline", &DaemonConfig::connect_timeout_ms, 1, 600'000, true));
+  s.push_back(integer("ping_interval_ms", "--ping-interval-ms", "WebSocket ping interval (0: none)", &DaemonConfig::ping_interval_ms, 0, 3'600'000, true));
+  s.push_back(integer("pong_timeout_ms", "--pong-timeout-ms", "Silence after a ping that drops the connection", &DaemonConfig::pong_timeout_ms, 1, 3'600'000, true));
+  s.push_back(integer("max_message_bytes", "--max-message-bytes", "Largest relay message accepted", &DaemonConfig::max_message_bytes, 1024, 1LL << 30, true));
+  s.push_back(integer("workers", "--workers", "Signature-checking threads (0: all cores)", &DaemonConfig::workers, 0, 256, true));
+  s.push_back(integer("queue_events", "--queue-events", "Events buffered between relays and the writer", &DaemonConfig::queue_events, 16, 1'000'000, true));
+  s.push_back(text("ready_file", "--ready-file", "Write the HTTP port here once running (tests)", &DaemonConfig::ready_file, true));
+  s.push_back(boolean("fsync", OptKind::text, "--fsync", "fdatasync day files before each commit (BOOL)", &DaemonConfig::fsync, true));
+  return s;
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& option_specs() {
+  static const std::vector<OptionSpec> specs = build();  // immutable after first use
+  return specs;
+}
+
+std::string env_name(const std::string& key) {
+  std::string out = "PROTON_BEAM_";
+  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace pb::daemon

@@ -1,0 +1,173 @@
+#include "daemon/daemon.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "daemon/archive_sink.hpp"
+#include "daemon/config_values.hpp"
+#include "daemon/http_api.hpp"
+#include "daemon/relay_manager.hpp"
+#include "daemon/stop_signal.hpp"
+#include "daemon/verifier_pool.hpp"
+#include "net/http_server.hpp"
+#include "net/tls_context.hpp"
+#include "nostr/hex.hpp"
+
+namespace pb::daemon {
+namespace asio = boost::asio;
+namespace {
+
+Filter subscription_filter(const DaemonConfig& cfg) {
+  Filter f;
+  if (!cfg.kinds.empty()) f.kinds = cfg.kinds;
+  if (!cfg.authors.empty()) {
+    std::vector<Id32> authors(cfg.authors.size());
+    for (std::size_t i = 0; i < authors.size(); ++i) decode_lower_hex(cfg.authors[i], authors[i]);
+    std::sort(authors.begin(), authors.end());
+    f.authors = std::move(authors);
+  }
+  return f;
+}
+
+// Opens the archive (taking its writer lock) or explains why not.
+std::unique_ptr<ArchiveWriter> open_archive(const DaemonConfig& cfg) {
+  ArchiveWriterOptions opts;
+  opts.compression_level = cfg.compression_level;
+  opts.fsync = cfg.fsync;
+  try {
+    std::filesystem::create_directories(cfg.output_dir);
+    auto writer = std::make_unique<ArchiveWriter>(cfg.output_dir, opts);
+    writer->commit();  // workers read the index through their own connections: make sure it has a schema
+    return writer;
+  } catch (const std::exception& e) {
+    fmt::print(stderr,
+               "proton-beam-daemon: cannot open the archive {}: {}\n"
+               "  (only one process may write an archive at a time: stop the other proton-beam-daemon, convert\n"
+               "   or merge using it, or give this daemon another --output-dir)\n",
+               cfg.output_dir.string(), e.what());
+    return nullptr;
+  }
+}
+
+// Everything that lives on the io thread.
+struct IoSide {
+  IoSide(asio::io_context& io, const DaemonConfig& cfg, WorkQueue<InboundEvent>& events, DaemonLog& log, Counters& global,
+         std::map<std::string, std::int64_t> cursors)
+      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg), {}},
+        manager(std::make_shared<RelayManager>(ctx, std::move(cursors))) {}
+  RelayContext ctx;
+  std::shared_ptr<RelayManager> manager;
+};
+
+void write_ready_file(const std::string& path, std::uint16_t port) {
+  if (path.empty()) return;
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, const EnvLookup& env) {
+  auto writer = open_archive(cfg);
+  if (!writer) return 1;
+  const auto cursors = writer->index().relay_cursors();
+  const auto index_path = writer->index_path();
+  DaemonLog log(cfg.output_dir, cfg.verbose);
+  for (const auto& action : writer->recovery().actions) log.info("recovery: " + action);
+
+  Counters global;
+  SinkStatus status;
+  StopSignal stop;
+  WorkQueue<InboundEvent> events(cfg.queue_events);
+  WorkQueue<CheckedEvent> checked(cfg.queue_events);
+  SeenIds seen;
+  const auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(cfg.batch_interval * 1000));
+  ArchiveSink sink(std::move(writer), cfg.batch_size, interval, checked, seen, log, status, [&] { stop.request(true); });
+  const unsigned workers = cfg.workers ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
+  VerifierPool pool({index_path, subscription_filter(cfg), {true, cfg.validate_signatures}, workers}, events, checked, seen, log);
+
+  asio::io_context io(1);
+  auto guard = asio::make_work_guard(io);
+  std::unique_ptr<IoSide> side;
+  std::unique_ptr<net::HttpServer> http;
+  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  try {
+    side = std::make_unique<IoSide>(io, cfg, events, log, global, cursors);
+    HttpApiState api{global, status, *side->manager, interval};
+    net::HttpServerHandlers handlers;
+    handlers.on_request = [api](const net::Request& req, net::Responder r) { r.respond(handle_http(api, req)); };
+    http = std::make_unique<net::HttpServer>(io, net::HttpServerOptions{}, std::move(handlers));
+    const auto [host, port] = split_listen(cfg.listen);
+    const auto bound = http->listen(host, port);
+    log.info(fmt::format("started: archive {}, HTTP on {}:{}, {} relays, {} workers", cfg.output_dir.string(), host, bound,
+                         effective_relays(cfg).size(), workers));
+    std::weak_ptr<RelayManager> weak = side->manager;
+    events.on_room([&io, weak] { asio::post(io, [weak] { if (auto m = weak.lock()) m->resume_paused(); }); });
+    side->manager->set_relays(effective_relays(cfg));
+    write_ready_file(cfg.ready_file, bound);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "proton-beam-daemon: {}\n", e.what());
+    stop.request(true);
+  }
+
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      auto r = load_config(args, env);
+      if (!r.error.empty()) log.error("SIGHUP: configuration not reloaded: " + r.error);
+      else if (side) {
+        log.info("SIGHUP: reloading the relay list (other settings need a restart)");
+        side->manager->set_relays(effective_relays(r.config));
+      }
+    } else if (!stop.request(false)) {
+      log.warn("second signal: exiting at once (uncommitted events are fetched again on the next start)");
+      std::_Exit(128 + sig);
+    } else {
+      log.info(fmt::format("signal {}: stopping (committing everything received)", sig));
+    }
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  std::thread io_thread([&io] { io.run(); });
+
+  stop.wait();
+  // 1. Stop reading; the events the relays had read but not queued come back to be queued here.
+  std::promise<std::vector<InboundEvent>> held;
+  asio::post(io, [&] {
+    if (http) http->stop();
+    held.set_value(side ? side->manager->stop_all() : std::vector<InboundEvent>{});
+  });
+  for (auto& ev : held.get_future().get()) events.push(std::move(ev));
+  // 2. Drain the workers and the writer (its last commit holds everything received).
+  events.close();
+  pool.join();
+  checked.close();
+  sink.join();
+  // 3. Tear down the io side on its thread, then stop it.
+  std::promise<void> torn;
+  asio::post(io, [&] {
+    http.reset();
+    side.reset();
+    torn.set_value();
+  });
+  torn.get_future().wait();
+  guard.reset();
+  io.stop();
+  io_thread.join();
+  const bool failed = stop.failed() || status.failed;
+  log.info(fmt::format("stopped: {} stored, {} duplicates, {} invalid{}", global.stored.load(), global.duplicates.load(),
+                       global.invalid.load(), failed ? " (after a failure)" : ""));
+  return failed ? 1 : 0;
+}
+
+}  // namespace pb::daemon

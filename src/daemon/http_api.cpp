@@ -1,0 +1,57 @@
+#include "daemon/http_api.hpp"
+
+#include <fmt/format.h>
+
+namespace pb::daemon {
+namespace {
+
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help, std::uint64_t v) {
+  out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, v);
+}
+
+bool ready(const HttpApiState& s) {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const auto late = now_ms - s.sink.last_tick_steady_ms.load();
+  return !s.sink.failed && s.relays.connected() > 0 && late <= 2 * s.batch_interval.count() + 10'000;
+}
+
+}  // namespace
+
+std::string metrics_text(const HttpApiState& s) {
+  const Counters& g = s.global;
+  std::string out;
+  metric(out, "proton_beam_events_received_total", "counter", "EVENT messages received for our subscriptions", g.received);
+  metric(out, "proton_beam_events_stored_total", "counter", "New events stored in the archive", g.stored);
+  metric(out, "proton_beam_events_duplicate_total", "counter", "Events already archived or already verified", g.duplicates);
+  metric(out, "proton_beam_events_invalid_total", "counter", "Events rejected (parse, id, signature)", g.invalid);
+  metric(out, "proton_beam_events_filtered_total", "counter", "Events not matching our own filter (dropped)", g.filtered);
+  metric(out, "proton_beam_events_unknown_subscription_total", "counter", "EVENTs for subscriptions we do not have", g.unknown_sub);
+  metric(out, "proton_beam_relay_messages_malformed_total", "counter", "Relay messages not understood", g.malformed);
+  metric(out, "proton_beam_relay_messages_oversize_total", "counter", "Connections closed for an oversized message", g.oversize);
+  metric(out, "proton_beam_relay_notices_total", "counter", "NOTICE messages", g.notices);
+  metric(out, "proton_beam_relay_connects_total", "counter", "Relay connections opened", g.connects);
+  metric(out, "proton_beam_relay_disconnects_total", "counter", "Relay connections lost or closed", g.disconnects);
+  metric(out, "proton_beam_relay_auth_total", "counter", "NIP-42 AUTH answers sent", g.auth_sent);
+  metric(out, "proton_beam_relay_rate_limited_total", "counter", "CLOSED rate-limited answers", g.rate_limited);
+  metric(out, "proton_beam_backpressure_pauses_total", "counter", "Times a relay was paused because the queue was full", g.backpressure);
+  metric(out, "proton_beam_relays_connected", "gauge", "Relays with an open connection", s.relays.connected());
+  metric(out, "proton_beam_commits_total", "counter", "Archive commits", s.sink.commits);
+  metric(out, "proton_beam_last_commit_timestamp_seconds", "gauge", "Unix time of the last commit (0: none)",
+         static_cast<std::uint64_t>(s.sink.last_commit_unix.load()));
+  return out;
+}
+
+net::Response handle_http(const HttpApiState& s, const net::Request& req) {
+  if (req.method != "GET" && req.method != "HEAD") return net::Response::text(405, "GET only\n");
+  if (req.path == "/metrics") {
+    auto r = net::Response::text(200, metrics_text(s));
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  }
+  if (req.path == "/health") return net::Response::text(200, "ok\n");
+  if (req.path == "/ready") return ready(s) ? net::Response::text(200, "ready\n") : net::Response::text(503, "not ready\n");
+  if (req.path == "/relays") return net::Response::json(200, s.relays.relays_json() + "\n");
+  return net::Response::text(404, "not found: try /metrics, /health, /ready, /relays\n");
+}
+
+}  // namespace pb::daemon

@@ -1,0 +1,208 @@
+#include "daemon/relay_connection.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include "net/close_reason.hpp"
+#include "net/resolve.hpp"
+#include "nostr/canonical.hpp"
+
+namespace pb::daemon {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+RelayConnection::RelayConnection(RelayContext& ctx, Nip42Signer& signer, std::shared_ptr<RelayCounters> counters)
+    : ctx_(ctx), signer_(signer), counters_(std::move(counters)), url_(*net::parse_relay_url(counters_->url).url),
+      timer_(ctx.io), backoff_(ctx.config.reconnect_min_ms, ctx.config.reconnect_max_ms) {}
+
+void RelayConnection::start() { connect(); }
+
+std::optional<InboundEvent> RelayConnection::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  client_.reset();  // no handler runs after this
+  open_ = false;
+  auto held = std::move(held_);
+  held_.reset();
+  return held;
+}
+
+std::string RelayConnection::state() const {
+  if (stopped_) return "stopped";
+  if (client_ && open_) return held_ ? "paused" : "connected";
+  if (client_) return "connecting";
+  return resolving_ ? "resolving" : "waiting";
+}
+
+void RelayConnection::connect() {
+  if (stopped_) return;
+  resolving_ = true;
+  net::async_resolve(ctx_.io, url_.host, [weak = weak_from_this()](boost::system::error_code ec, auto addresses) {
+    auto self = weak.lock();
+    if (!self || self->stopped_) return;
+    self->resolving_ = false;
+    if (ec || addresses.empty()) {
+      self->last_error_ = "resolve failed: " + (ec ? ec.message() : std::string("no address"));
+      return self->reconnect_later();
+    }
+    self->open_client(std::move(addresses));
+  });
+}
+
+void RelayConnection::open_client(std::vector<boost::asio::ip::address> addresses) {
+  const auto& c = ctx_.config;
+  net::WsClientOptions opts;
+  opts.connect_timeout = std::chrono::milliseconds(c.connect_timeout_ms);
+  opts.ping_interval = std::chrono::milliseconds(c.ping_interval_ms);
+  opts.pong_timeout = std::chrono::milliseconds(c.pong_timeout_ms);
+  opts.read_message_max = c.max_message_bytes;
+  opts.user_agent = "proton-beam-daemon";
+  net::WsClientHandlers h;
+  auto weak = weak_from_this();
+  h.on_open = [weak] { if (auto s = weak.lock()) s->on_open(); };
+  h.on_message = [weak](std::string&& m) { auto s = weak.lock(); return s ? s->on_message(std::move(m)) : true; };
+  h.on_binary = [weak](std::string&&) {
+    if (auto s = weak.lock()) {
+      s->counters_->bump(&Counters::malformed);
+      s->note("binary frame ignored", s->counters_->malformed.load());
+    }
+    return true;
+  };
+  h.on_close = [weak](const std::string& reason, boost::system::error_code) { if (auto s = weak.lock()) s->on_close(reason); };
+  client_ = std::make_unique<net::WsClient>(ctx_.io, url_, std::move(addresses), url_.tls() ? ctx_.tls : nullptr,
+                                            opts, std::move(h));
+  client_->start();
+}
+
+void RelayConnection::on_open() {
+  open_ = true;
+  eose_ = auth_tried_ = false;
+  opened_at_ = std::chrono::steady_clock::now();
+  counters_->bump(&Counters::connects);
+  ctx_.log.info(fmt::format("relay {} connected", url()));
+  send_req();
+}
+
+void RelayConnection::send_req() {
+  if (!client_ || !open_) return;
+  sub_ = fmt::format("pb{}", ++sub_gen_);
+  Filter f = ctx_.filter;
+  const std::int64_t cursor = counters_->cursor.load();
+  const auto& c = ctx_.config;
+  if (cursor >= 0) f.since = std::max<std::int64_t>(0, cursor - c.overlap_seconds);
+  else if (c.backfill_since) f.since = *c.backfill_since;
+  else f.since = std::max<std::int64_t>(0, unix_now() - c.overlap_seconds);
+  std::string req = "[\"REQ\",";
+  append_json_string(req, sub_);
+  req += "," + f.to_json() + "]";
+  if (!client_->send(std::move(req))) fail("could not send REQ (send queue refused it)");  // never stay deaf
+}
+
+bool RelayConnection::on_message(std::string&& frame) {
+  RelayMessage m = ctx_.parser.parse(frame);
+  switch (m.type) {
+    case RelayMsgType::event: {
+      if (m.sub != sub_) {
+        counters_->bump(&Counters::unknown_sub);
+        note("EVENT for unknown subscription " + m.sub.substr(0, 64), counters_->unknown_sub.load());
+        return true;
+      }
+      counters_->bump(&Counters::received);
+      const std::size_t offset = static_cast<std::size_t>(m.event.data() - frame.data()), size = m.event.size();
+      InboundEvent item{counters_, std::move(frame), offset, size};
+      if (ctx_.events.try_push(item)) return true;
+      held_ = std::move(item);  // the queue is full: hold this one, pause reading until there is room
+      counters_->bump(&Counters::backpressure);
+      return false;
+    }
+    case RelayMsgType::eose: eose_ = eose_ || m.sub == sub_; break;
+    case RelayMsgType::notice:
+      counters_->bump(&Counters::notices);
+      note("NOTICE " + m.text.substr(0, 200), counters_->notices.load());
+      break;
+    case RelayMsgType::closed: if (m.sub == sub_) on_closed_sub(m.text); break;
+    case RelayMsgType::auth: challenge_ = m.text.substr(0, 512); break;
+    case RelayMsgType::ok: break;
+    case RelayMsgType::other:
+    case RelayMsgType::malformed:
+      counters_->bump(&Counters::malformed);
+      note("malformed message: " + (m.error.empty() ? std::string("unknown type") : m.error), counters_->malformed.load());
+      break;
+  }
+  return true;
+}
+
+void RelayConnection::on_closed_sub(const std::string& reason) {
+  sub_.clear();
+  if (starts_with(reason, "auth-required:") && !challenge_.empty() && !auth_tried_) {
+    auth_tried_ = true;
+    counters_->bump(&Counters::auth_sent);
+    ctx_.log.info(fmt::format("relay {} requires NIP-42 auth: answering the challenge", url()));
+    client_->send(signer_.auth_message(url(), challenge_, unix_now()));
+    return send_req();  // processed after our AUTH (relays handle a connection's messages in order)
+  }
+  if (starts_with(reason, "rate-limited:")) {
+    counters_->bump(&Counters::rate_limited);
+    const auto delay = backoff_.next();
+    ctx_.log.info(fmt::format("relay {} rate-limited us ({}): REQ again in {} ms", url(), reason, delay.count()));
+    return schedule(delay, &RelayConnection::send_req);
+  }
+  counters_->bump(&Counters::closed_other);
+  fail("subscription closed by relay: " + reason.substr(0, 200));  // never stay connected but deaf
+}
+
+void RelayConnection::fail(const std::string& why) {
+  last_error_ = why;
+  ctx_.log.warn(fmt::format("relay {}: {}", url(), why));
+  if (client_) client_->close();
+}
+
+void RelayConnection::on_close(const std::string& reason) {
+  const bool was_open = open_;
+  open_ = false;
+  if (reason == net::reason::message_too_big) counters_->bump(&Counters::oversize);
+  if (was_open) counters_->bump(&Counters::disconnects);
+  if (reason != net::reason::closed_locally || last_error_.empty()) last_error_ = reason;
+  ctx_.log.info(fmt::format("relay {} closed: {}", url(), last_error_));
+  if (held_) ctx_.events.push(std::move(*held_));  // read before the close: queue it (blocks briefly at worst)
+  held_.reset();
+  client_.reset();
+  if (was_open && std::chrono::steady_clock::now() - opened_at_ >= std::chrono::milliseconds(ctx_.config.stable_after_ms))
+    backoff_.reset();
+  if (!stopped_) reconnect_later();
+}
+
+void RelayConnection::resume() {
+  if (!held_ || !client_) return;
+  if (!ctx_.events.try_push(*held_)) return;  // still full: the queue calls again
+  held_.reset();
+  client_->resume_reading();
+}
+
+void RelayConnection::reconnect_later() {
+  const auto delay = backoff_.next();
+  ctx_.log.info(fmt::format("relay {}: reconnecting in {} ms ({})", url(), delay.count(), last_error_));
+  schedule(delay, &RelayConnection::connect);
+}
+
+void RelayConnection::schedule(std::chrono::milliseconds delay, void (RelayConnection::*what)()) {
+  timer_.expires_after(delay);
+  timer_.async_wait([weak = weak_from_this(), what](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self && !self->stopped_) ((*self).*what)();
+  });
+}
+
+void RelayConnection::note(const std::string& msg, std::uint64_t count) {
+  if (count <= 10 || count % 1000 == 0)  // rate-limited: a hostile relay must not flood the log
+    ctx_.log.warn(fmt::format("relay {}: {} (#{})", url(), msg, count));
+}
+
+}  // namespace pb::daemon

@@ -1,0 +1,65 @@
+// One relay: resolve, connect (pb_net WsClient), one REQ with our filter and since = cursor - overlap,
+// the relay's messages, back-pressure, and reconnects with backoff. Lives on the io thread only.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/backoff.hpp"
+#include "daemon/nip42_auth.hpp"
+#include "daemon/relay_context.hpp"
+#include "net/ws_client.hpp"
+
+namespace pb::daemon {
+
+class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
+ public:
+  RelayConnection(RelayContext& ctx, Nip42Signer& signer, std::shared_ptr<RelayCounters> counters);
+  void start();
+  // Stops for good: no more reading or reconnecting. Returns the event read but not yet queued, if any
+  // (the caller must queue it: nothing read is dropped).
+  std::optional<InboundEvent> stop();
+  // Queue has room again: queue the held event and read on.
+  void resume();
+
+  const std::string& url() const { return counters_->url; }
+  const RelayCounters& counters() const { return *counters_; }
+  std::string state() const;
+  const std::string& last_error() const { return last_error_; }
+  bool connected() const { return client_ && open_; }
+  bool paused() const { return held_.has_value(); }
+
+ private:
+  void connect();
+  void open_client(std::vector<boost::asio::ip::address> addresses);
+  void on_open();
+  bool on_message(std::string&& frame);
+  void on_close(const std::string& reason);
+  void on_closed_sub(const std::string& reason);
+  void send_req();
+  void schedule(std::chrono::milliseconds delay, void (RelayConnection::*what)());
+  void reconnect_later();
+  void fail(const std::string& why);
+  void note(const std::string& msg, std::uint64_t count);
+
+  RelayContext& ctx_;
+  Nip42Signer& signer_;
+  std::shared_ptr<RelayCounters> counters_;
+  net::RelayUrl url_;
+  std::unique_ptr<net::WsClient> client_;
+  boost::asio::steady_timer timer_;
+  Backoff backoff_;
+  std::optional<InboundEvent> held_;
+  std::string sub_;
+  std::string challenge_;
+  std::string last_error_;
+  std::chrono::steady_clock::time_point opened_at_{};
+  unsigned sub_gen_ = 0;
+  bool open_ = false, stopped_ = false, eose_ = false, auth_tried_ = false, resolving_ = false;
+};
+
+}  // namespace pb::daemon

@@ -1,0 +1,36 @@
+// What every relay connection shares: the io_context (one thread runs it, so everything here is used
+// from that thread only), the settings, TLS, the queue to the workers and the log.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/counters.hpp"
+#include "daemon/daemon_log.hpp"
+#include "daemon/pipeline_types.hpp"
+#include "daemon/relay_message.hpp"
+#include "daemon/work_queue.hpp"
+#include "nostr/filter.hpp"
+
+namespace boost::asio {
+class io_context;
+namespace ssl {
+class context;
+}
+}  // namespace boost::asio
+
+namespace pb::daemon {
+
+struct RelayContext {
+  boost::asio::io_context& io;
+  DaemonConfig config;                                // connection settings (fixed at start)
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  WorkQueue<InboundEvent>& events;
+  DaemonLog& log;
+  Counters& global;
+  Filter filter;                                      // our subscription (since added per REQ)
+  RelayMessageParser parser;                          // io thread only
+};
+
+}  // namespace pb::daemon

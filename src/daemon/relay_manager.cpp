@@ -1,0 +1,82 @@
+#include "daemon/relay_manager.hpp"
+
+#include <fmt/format.h>
+
+#include "nostr/canonical.hpp"
+
+namespace pb::daemon {
+
+RelayManager::RelayManager(RelayContext& ctx, std::map<std::string, std::int64_t> cursors)
+    : ctx_(ctx), initial_cursors_(std::move(cursors)) {}
+
+std::shared_ptr<RelayCounters> RelayManager::counters_for(const std::string& url) {
+  auto& c = counters_[url];
+  if (!c) {
+    const auto it = initial_cursors_.find(url);
+    c = std::make_shared<RelayCounters>(url, ctx_.global, it == initial_cursors_.end() ? -1 : it->second);
+  }
+  return c;
+}
+
+void RelayManager::set_relays(const std::vector<std::string>& urls) {
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    if (std::find(urls.begin(), urls.end(), it->first) != urls.end()) {
+      ++it;
+      continue;
+    }
+    ctx_.log.info(fmt::format("relay {} removed from the configuration: closing", it->first));
+    if (auto held = it->second->stop()) ctx_.events.push(std::move(*held));
+    it = relays_.erase(it);
+  }
+  for (const auto& url : urls) {
+    if (relays_.count(url)) continue;
+    auto conn = std::make_shared<RelayConnection>(ctx_, signer_, counters_for(url));
+    relays_.emplace(url, conn);
+    conn->start();
+  }
+}
+
+std::vector<InboundEvent> RelayManager::stop_all() {
+  std::vector<InboundEvent> held;
+  for (auto& [url, conn] : relays_)
+    if (auto h = conn->stop()) held.push_back(std::move(*h));
+  relays_.clear();
+  return held;
+}
+
+void RelayManager::resume_paused() {
+  for (auto& [url, conn] : relays_)
+    if (conn->paused()) conn->resume();
+}
+
+std::size_t RelayManager::connected() const {
+  std::size_t n = 0;
+  for (const auto& [url, conn] : relays_) n += conn->connected() ? 1 : 0;
+  return n;
+}
+
+std::string RelayManager::relays_json() const {
+  std::string out = "[";
+  for (const auto& [url, conn] : relays_) {
+    const auto& c = conn->counters();
+    if (out.size() > 1) out += ",";
+    out += "{\"url\":";
+    append_json_string(out, url);
+    out += ",\"state\":";
+    append_json_string(out, conn->state());
+    const auto cursor = c.cursor.load();
+    out += cursor >= 0 ? fmt::format(",\"cursor\":{}", cursor) : std::string(",\"cursor\":null");
+    out += fmt::format(",\"received\":{},\"stored\":{},\"duplicates\":{},\"invalid\":{},\"filtered\":{}", c.received.load(),
+                       c.stored.load(), c.duplicates.load(), c.invalid.load(), c.filtered.load());
+    out += fmt::format(",\"unknown_subscription\":{},\"malformed\":{},\"oversize\":{},\"notices\":{}", c.unknown_sub.load(),
+                       c.malformed.load(), c.oversize.load(), c.notices.load());
+    out += fmt::format(",\"connects\":{},\"disconnects\":{},\"auth_sent\":{},\"rate_limited\":{}", c.connects.load(),
+                       c.disconnects.load(), c.auth_sent.load(), c.rate_limited.load());
+    out += ",\"last_error\":";
+    append_json_string(out, conn->last_error());
+    out += "}";
+  }
+  return out + "]";
+}
+
+}  // namespace pb::daemon

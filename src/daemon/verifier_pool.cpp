@@ -1,0 +1,86 @@
+#include "daemon/verifier_pool.hpp"
+
+#include <fmt/format.h>
+
+#include "archive/proto_codec.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/json_parse.hpp"
+
+namespace pb::daemon {
+namespace {
+
+class Checker {
+ public:
+  Checker(const VerifierSetup& s, SeenIds& seen, DaemonLog& log)
+      : setup_(s), seen_(seen), log_(log), validator_(s.validation),
+        index_(ArchiveIndex::open(s.index_path, ArchiveIndex::Mode::read_only)) {}
+
+  // The result to hand to the writer, if any (rejects, filtered and known duplicates are counted here).
+  std::optional<CheckedEvent> check(const InboundEvent& in) {
+    RelayCounters& rc = *in.relay;
+    const std::string_view json = std::string_view(in.frame).substr(in.offset, in.size);
+    if (auto rej = parser_.parse(json, ev_)) return reject(rc, *rej, parser_.id_parsed());
+    if (!setup_.filter.matches(ev_)) {
+      rc.bump(&Counters::filtered);
+      return std::nullopt;
+    }
+    if (auto rej = validator_.check_id(ev_)) return reject(rc, *rej, true);
+    if (seen_.find(ev_.id)) {  // verified earlier, not committed yet
+      rc.bump(&Counters::duplicates);
+      return std::nullopt;
+    }
+    CheckedEvent out{in.relay, false, ev_.id, ev_.pubkey, ev_.created_at, ev_.kind, {}, {}};
+    if (index_.contains(ev_.id)) return out.known = true, out;
+    if (auto rej = validator_.check_signature(ev_)) return reject(rc, *rej, true);
+    append_record(out.record, ev_);
+    if (out.record.size() > kMaxRecordBytes) return reject(rc, {RejectCategory::invalid_field, "event too large"}, true);
+    out.tags = index_tags(ev_);
+    seen_.note(ev_.id, 0);
+    return out;
+  }
+
+ private:
+  std::optional<CheckedEvent> reject(RelayCounters& rc, const Rejection& rej, bool id_parsed) {
+    rc.bump(&Counters::invalid);
+    const std::string prefix = id_parsed ? to_hex(std::span(ev_.id).first(8)) : std::string();
+    log_.reject(rc.url, category_name(rej.category), prefix, rej.message);
+    return std::nullopt;
+  }
+
+  const VerifierSetup& setup_;
+  SeenIds& seen_;
+  DaemonLog& log_;
+  EventParser parser_;
+  EventValidator validator_;
+  ArchiveIndex index_;
+  Event ev_;
+};
+
+}  // namespace
+
+VerifierPool::VerifierPool(VerifierSetup setup, WorkQueue<InboundEvent>& in, WorkQueue<CheckedEvent>& out,
+                           SeenIds& seen, DaemonLog& log)
+    : setup_(std::move(setup)), in_(in), out_(out), seen_(seen), log_(log) {
+  for (unsigned i = 0; i < std::max(1u, setup_.threads); ++i) threads_.emplace_back([this] { run(); });
+}
+
+VerifierPool::~VerifierPool() { join(); }
+
+void VerifierPool::join() {
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+void VerifierPool::run() {
+  Checker checker(setup_, seen_, log_);
+  while (auto item = in_.pop()) {
+    try {
+      if (auto checked = checker.check(*item)) out_.push(std::move(*checked));
+    } catch (const std::exception& e) {  // an index read failing must not kill the daemon silently
+      log_.error(fmt::format("worker: {}", e.what()));
+      item->relay->bump(&Counters::invalid);
+    }
+  }
+}
+
+}  // namespace pb::daemon

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Hostile relays: forged copies sent before the genuine events (genuine stored, forgeries counted invalid
+# and logged with relay, category, id prefix); garbage and binary frames (valid events kept, no crash,
+# stray events for unknown subscriptions dropped and counted); an oversized frame (counted, connection
+# re-established, the events come on the next connection); a relay that never answers pings (dropped by
+# the keepalive and redialled).
+source "$PB_SOURCE_DIR/tests/integration/lib.sh"
+source "$PB_SOURCE_DIR/tests/daemon/daemon_lib.sh"
+source "$PB_SOURCE_DIR/tests/relay/relay_lib.sh"
+
+RELAY_DEFER=1 hostile_start HF --scenario forged-first --seed forged --count 8 --out "$WORK/f.jsonl"
+RELAY_DEFER=1 hostile_start HG --scenario garbage,binary --seed garbage --count 6 --out "$WORK/g.jsonl"
+RELAY_DEFER=1 hostile_start HO --scenario oversize --seed over --count 4 --out "$WORK/o.jsonl" --oversize-bytes 300000
+RELAY_DEFER=1 hostile_start HS --scenario silent
+relay_await HF HG HO HS
+
+A="$WORK/archive"
+daemon_start "$A" --relay "$HF_URL" --relay "$HG_URL" --relay "$HO_URL" --relay "$HS_URL" \
+  --max-message-bytes 200000 --ping-interval-ms 300 --pong-timeout-ms 600 --reconnect-min-ms 100
+wait_eq 30 18 committed "$A"
+
+# forged-first: 8 forgeries rejected, the 8 genuine events stored.
+assert_eq "$(relay_field "$HF_URL" invalid)" 8 "HF invalid"
+assert_eq "$(relay_field "$HF_URL" stored)" 8 "HF stored"
+grep -Eq "reject relay=$HF_URL/? category=invalid_signature id=[0-9a-f]{16}" "$A/proton-beam.log" || fail "no invalid_signature line for HF"
+grep -Eq "reject relay=$HF_URL/? category=invalid_event_id id=[0-9a-f]{16}" "$A/proton-beam.log" || fail "no invalid_event_id line for HF"
+
+# garbage + binary: the genuine events stored, the junk counted, the stray event dropped.
+assert_eq "$(relay_field "$HG_URL" stored)" 6 "HG stored"
+[ "$(relay_field "$HG_URL" malformed)" -gt 10 ] || fail "HG malformed not counted"
+[ "$(relay_field "$HG_URL" invalid)" -gt 0 ] || fail "HG invalid not counted"
+[ "$(relay_field "$HG_URL" unknown_subscription)" -ge 1 ] || fail "HG stray event not counted"
+stray=$(grep -Eo 'INFO stray [0-9a-f]{64}' "$HG_LOG" | awk '{print $3}' | head -n 1)
+[ -n "$stray" ] || fail "hostile relay printed no stray id"
+assert_eq "$(sqlite3 "$A/index.db" "SELECT count(*) FROM events WHERE id = X'$stray'")" 0 "stray event archived"
+binary=$(grep -Eo 'INFO binary [0-9a-f]{64}' "$HG_LOG" | awk '{print $3}' | head -n 1)
+assert_eq "$(sqlite3 "$A/index.db" "SELECT count(*) FROM events WHERE id = X'$binary'")" 0 "binary-frame event archived"
+
+# oversize: counted once, reconnected, then its events came.
+assert_eq "$(relay_field "$HO_URL" oversize)" 1 "HO oversize"
+assert_eq "$(relay_field "$HO_URL" stored)" 4 "HO stored"
+[ "$(relay_field "$HO_URL" connects)" -ge 2 ] || fail "HO not reconnected"
+[ "$(metric proton_beam_relay_messages_oversize_total)" -ge 1 ] || fail "oversize metric"
+
+# silent: the keepalive drops it and the daemon dials again.
+relay_wait_log HS 'CONNECT c=2'
+wait_eq 20 "ping timeout" relay_field "$HS_URL" last_error
+
+kill -0 "$D_PID" || fail "daemon died"
+daemon_stop TERM
+canon "$WORK/f.jsonl" "$WORK/g.jsonl" "$WORK/o.jsonl" >"$WORK/expected.jsonl"
+"$PB_BIN/pb-dump-archive" "$A" | canon >"$WORK/got.jsonl"
+cmp -s "$WORK/expected.jsonl" "$WORK/got.jsonl" || fail "archive != the hostile relays' genuine events"
+pass

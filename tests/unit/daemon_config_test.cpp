@@ -1,0 +1,174 @@
+// proton-beam-daemon configuration: precedence (command line > environment > file > defaults), value
+// checks that name the key (and the file line), lists, flags and --print-config.
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "daemon/config.hpp"
+#include "daemon/relay_message.hpp"
+
+namespace pb::daemon {
+namespace {
+
+struct Env {
+  std::map<std::string, std::string> vars;
+  EnvLookup lookup() const {
+    return [this](const std::string& name) -> std::optional<std::string> {
+      auto it = vars.find(name);
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+};
+
+class TempToml {
+ public:
+  explicit TempToml(const std::string& text) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("pb_daemon_cfg_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml");
+    std::ofstream(path_) << text;
+  }
+  ~TempToml() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(DaemonConfig, DefaultsMatchTheIssue) {
+  Env env;
+  auto r = load_config({}, env.lookup());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.output_dir, "./nostr_events");
+  EXPECT_EQ(r.config.batch_size, 500u);
+  EXPECT_EQ(r.config.batch_interval, 30);
+  EXPECT_TRUE(r.config.discovery);
+  EXPECT_EQ(r.config.max_relays, 50u);
+  EXPECT_EQ(r.config.listen, "127.0.0.1:9477");
+  EXPECT_TRUE(r.config.validate_signatures);
+  EXPECT_EQ(r.config.overlap_seconds, 900);
+  EXPECT_EQ(effective_relays(r.config), default_relays());
+}
+
+TEST(DaemonConfig, CommandLineBeatsEnvironmentBeatsFileBeatsDefault) {
+  TempToml file("batch_size = 10\nbatch_interval = 5\nmax_relays = 7\ncompression_level = 3\n");
+  Env env{{{"PROTON_BEAM_BATCH_SIZE", "20"}, {"PROTON_BEAM_BATCH_INTERVAL", "6"}}};
+  auto r = load_config({"--config", file.path(), "--batch-size", "30"}, env.lookup());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.batch_size, 30u);       // command line
+  EXPECT_EQ(r.config.batch_interval, 6);     // environment over file
+  EXPECT_EQ(r.config.max_relays, 7u);        // file over default
+  EXPECT_EQ(r.config.compression_level, 3);  // file
+  EXPECT_EQ(r.config.ping_interval_ms, 30000);  // default
+}
+
+TEST(DaemonConfig, ConfigFileFromEnvironment) {
+  TempToml file("relays = [\"wss://Relay.Example\", \"ws://127.0.0.1:7000/x\"]\nno_default_relays = true\n");
+  Env env{{{"PROTON_BEAM_CONFIG", file.path()}}};
+  auto r = load_config({}, env.lookup());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.relays, (std::vector<std::string>{"wss://relay.example/", "ws://127.0.0.1:7000/x"}));
+  EXPECT_EQ(effective_relays(r.config), r.config.relays);
+}
+
+TEST(DaemonConfig, ListsReplaceRatherThanMerge) {
+  TempToml file("relays = [\"wss://a.example\"]\nkinds = [1, 7]\n");
+  Env env{{{"PROTON_BEAM_KINDS", "3,0,3"}}};
+  auto r = load_config({"--config", file.path(), "--relay", "wss://b.example", "--relay", "wss://c.example"}, env.lookup());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.relays, (std::vector<std::string>{"wss://b.example/", "wss://c.example/"}));
+  EXPECT_EQ(r.config.kinds, (std::vector<std::int32_t>{0, 3}));
+}
+
+TEST(DaemonConfig, FlagsAndBooleans) {
+  Env env{{{"PROTON_BEAM_DISCOVERY", "false"}, {"PROTON_BEAM_ALLOW_PRIVATE_ADDRESSES", "yes"}}};
+  auto r = load_config({"--validate-signatures=false"}, env.lookup());
+  ASSERT_EQ(r.error, "");
+  EXPECT_FALSE(r.config.discovery);
+  EXPECT_TRUE(r.config.allow_private_addresses);
+  EXPECT_FALSE(r.config.validate_signatures);
+  auto r2 = load_config({"--discovery"}, env.lookup());
+  EXPECT_TRUE(r2.config.discovery);  // command line over environment
+  auto r3 = load_config({"--no-discovery"}, Env{}.lookup());
+  EXPECT_FALSE(r3.config.discovery);
+}
+
+TEST(DaemonConfig, BadFileValueNamesKeyAndLine) {
+  TempToml file("# comment\nbatch_size = 10\nkinds = [1, 70000]\n");
+  auto r = load_config({"--config", file.path()}, Env{}.lookup());
+  EXPECT_NE(r.error.find("kinds"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("line 3"), std::string::npos) << r.error;
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(DaemonConfig, UnknownFileKeyAndSyntaxErrorNameTheLine) {
+  TempToml unknown("batch_size = 1\n\nbatch_sise = 2\n");
+  auto r = load_config({"--config", unknown.path()}, Env{}.lookup());
+  EXPECT_NE(r.error.find("batch_sise"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("line 3"), std::string::npos) << r.error;
+  TempToml broken("batch_size = 1\nlisten = \"x\n");
+  auto r2 = load_config({"--config", broken.path()}, Env{}.lookup());
+  EXPECT_NE(r2.error.find("line 2"), std::string::npos) << r2.error;
+}
+
+TEST(DaemonConfig, BadEnvironmentAndCommandLineValuesNameTheirSource) {
+  auto r = load_config({}, Env{{{"PROTON_BEAM_BATCH_SIZE", "lots"}}}.lookup());
+  EXPECT_NE(r.error.find("batch_size"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("PROTON_BEAM_BATCH_SIZE"), std::string::npos) << r.error;
+  auto r2 = load_config({"--relay", "http://x.example"}, Env{}.lookup());
+  EXPECT_NE(r2.error.find("relays"), std::string::npos) << r2.error;
+  auto r3 = load_config({"--listen", "nowhere"}, Env{}.lookup());
+  EXPECT_NE(r3.error.find("listen"), std::string::npos) << r3.error;
+  auto r4 = load_config({"--authors", "abc"}, Env{}.lookup());
+  EXPECT_NE(r4.error.find("authors"), std::string::npos) << r4.error;
+  auto r5 = load_config({"--no-such-option"}, Env{}.lookup());
+  EXPECT_EQ(r5.exit_code, 2);
+  EXPECT_FALSE(r5.error.empty());
+}
+
+TEST(DaemonConfig, HelpExitsZeroAndExplainsSources) {
+  auto r = load_config({"--help"}, Env{}.lookup());
+  EXPECT_TRUE(r.exit_now);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--batch-interval"), std::string::npos);
+  EXPECT_NE(r.output.find("PROTON_BEAM_"), std::string::npos);
+  EXPECT_NE(r.output.find("command line > environment > file > defaults"), std::string::npos);
+}
+
+TEST(DaemonConfig, PrintConfigMasksSecretsAndRoundTrips) {
+  auto r = load_config({"--s3-output", "s3://AKIA:SECRET@bucket/path?sig=x", "--kinds", "1,7", "--batch-size", "42"}, Env{}.lookup());
+  ASSERT_EQ(r.error, "");
+  const std::string text = format_config(r.config);
+  EXPECT_EQ(text.find("SECRET"), std::string::npos) << text;
+  EXPECT_NE(text.find("batch_size = 42"), std::string::npos) << text;
+  // The printed configuration is itself a valid config file giving the same values.
+  TempToml file(text.substr(text.find('\n') + 1));
+  auto again = load_config({"--config", file.path()}, Env{}.lookup());
+  ASSERT_EQ(again.error, "") << text;
+  EXPECT_EQ(again.config.kinds, r.config.kinds);
+  EXPECT_EQ(again.config.batch_size, 42u);
+}
+
+TEST(DaemonRelayMessage, SplitsEventsAndClassifiesTheRest) {
+  RelayMessageParser p;
+  auto m = p.parse(R"( [ "EVENT" , "pb1" , {"id":"x","tags":[["e","]"]]} ] )");
+  ASSERT_EQ(m.type, RelayMsgType::event);
+  EXPECT_EQ(m.sub, "pb1");
+  EXPECT_EQ(m.event, R"({"id":"x","tags":[["e","]"]]})");
+  EXPECT_EQ(p.parse(R"(["EOSE","pb1"])").type, RelayMsgType::eose);
+  auto closed = p.parse(R"(["CLOSED","pb1","auth-required: who are you"])");
+  EXPECT_EQ(closed.type, RelayMsgType::closed);
+  EXPECT_EQ(closed.text, "auth-required: who are you");
+  EXPECT_EQ(p.parse(R"(["AUTH","challenge"])").text, "challenge");
+  EXPECT_EQ(p.parse(R"(["NOTICE","hi"])").type, RelayMsgType::notice);
+  EXPECT_EQ(p.parse(R"(["OK","id",true,""])").type, RelayMsgType::ok);
+  EXPECT_EQ(p.parse(R"(["WHAT"])").type, RelayMsgType::other);
+  for (const char* bad : {"", "{}", "[]", "[1]", R"(["EVENT"])", R"(["EVENT","s"])", R"(["EVENT","s",{})", R"(["EOSE"])", "nul"})
+    EXPECT_EQ(p.parse(bad).type, RelayMsgType::malformed) << bad;
+}
+
+}  // namespace
+}  // namespace pb::daemon
