@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
 #include "ops/stats.hpp"
+#include "ops/stats_json.hpp"
 #include "archive/day.hpp"
 
 namespace pb::cli {
@@ -69,29 +70,6 @@ std::string human_report(const std::string& dir, const ArchiveStats& s, std::siz
   return o;
 }
 
-std::string json_report(const ArchiveStats& s, std::size_t top) {
-  auto opt_day = [](const std::optional<std::int64_t>& d) { return d ? "\"" + date_text(*d) + "\"" : std::string("null"); };
-  auto scanned = [&](auto v) { return s.scanned ? fmt::format("{}", v) : std::string("null"); };
-  std::string o = "{";
-  o += fmt::format("\"events\":{},\"day_files\":{},\"first_day\":{},\"last_day\":{},", s.events, s.day_files,
-                   opt_day(s.first_day), opt_day(s.last_day));
-  o += fmt::format("\"oldest_created_at\":{},\"newest_created_at\":{},",
-                   s.created_at ? fmt::format("{}", s.created_at->first) : "null",
-                   s.created_at ? fmt::format("{}", s.created_at->second) : "null");
-  o += fmt::format("\"distinct_authors\":{},\"day_file_bytes\":{},\"committed_bytes\":{},\"index_bytes\":{},",
-                   s.distinct_authors, s.day_file_bytes, s.committed_bytes, s.index_bytes);
-  o += fmt::format("\"unindexed_day_files\":{},\"scanned\":{},\"scanned_events\":{},\"json_bytes\":{},",
-                   s.unindexed_day_files, s.scanned, scanned(s.scanned_events), scanned(s.json_bytes));
-  o += fmt::format("\"protobuf_bytes\":{},\"compression_ratio\":{},\"problems\":{},\"distinct_kinds\":{},\"kinds\":[",
-                   scanned(s.proto_bytes), s.scanned ? fmt::format("{:.4f}", s.compression_ratio()) : "null",
-                   s.problem_count, s.kinds.size());
-  const std::size_t shown = top == 0 ? s.kinds.size() : std::min(top, s.kinds.size());
-  for (std::size_t i = 0; i < shown; ++i)
-    o += fmt::format("{}{{\"kind\":{},\"events\":{}}}", i ? "," : "", s.kinds[i].kind, s.kinds[i].events);
-  o += "]}\n";
-  return o;
-}
-
 int run(const StatsArgs& a) {
   ProgressLine progress(!a.no_progress && !a.no_scan && (a.force_progress || ::isatty(STDERR_FILENO)));
   ArchiveStatsOptions opt;
@@ -120,7 +98,7 @@ int run(const StatsArgs& a) {
   if (s.unindexed_day_files)
     fmt::print(stderr, "warning: {} day files in {} are not in the index (not counted)\n", s.unindexed_day_files, a.dir);
 
-  const std::string report = a.json ? json_report(s, a.top) : human_report(a.dir, s, a.top);
+  const std::string report = a.json ? stats_json(s, a.top) + "\n" : human_report(a.dir, s, a.top);
   std::fputs(report.c_str(), stdout);
   if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write to stdout");
   return s.problem_count == 0 ? kExitOk : kExitInputDamaged;

@@ -5,6 +5,7 @@
 #include "archive/committed_files.hpp"
 #include "archive/day.hpp"
 #include "ops/stats.hpp"
+#include "ops/stats_json.hpp"
 
 namespace pb::serve {
 namespace {
@@ -30,21 +31,9 @@ std::string days_json(const std::filesystem::path& dir) {
 std::string archive_stats_json(const std::filesystem::path& dir) {
   ArchiveStatsOptions opt;
   opt.scan = false;
-  const ArchiveStats s = collect_archive_stats(dir, opt);
-  std::string o = "{";
-  o += fmt::format("\"events\":{},\"day_files\":{},\"first_day\":{},\"last_day\":{},", s.events, s.day_files,
-                   day_json(s.first_day), day_json(s.last_day));
-  o += fmt::format("\"oldest_created_at\":{},\"newest_created_at\":{},",
-                   s.created_at ? fmt::format("{}", s.created_at->first) : "null",
-                   s.created_at ? fmt::format("{}", s.created_at->second) : "null");
-  o += fmt::format("\"distinct_authors\":{},\"day_file_bytes\":{},\"committed_bytes\":{},\"index_bytes\":{},",
-                   s.distinct_authors, s.day_file_bytes, s.committed_bytes, s.index_bytes);
-  o += fmt::format("\"unindexed_day_files\":{},\"scanned\":false,\"distinct_kinds\":{},\"kinds\":[",
-                   s.unindexed_day_files, s.kinds.size());
-  for (std::size_t i = 0; i < s.kinds.size(); ++i)
-    o += fmt::format("{}{{\"kind\":{},\"events\":{}}}", i ? "," : "", s.kinds[i].kind, s.kinds[i].events);
-  o += "],\"days\":" + days_json(dir) + "}";
-  return o;
+  std::string o = stats_json(collect_archive_stats(dir, opt), 0);  // what `stats --json --no-scan --top 0` prints
+  o.pop_back();                                                    // its closing brace: events per day follow
+  return o + ",\"days\":" + days_json(dir) + "}";
 }
 
 std::string StatsCache::get() {
