@@ -12,10 +12,4 @@ set_target_properties(proton-beam-daemon PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${C
 target_link_libraries(pb_unit_tests PRIVATE pb_daemon)
 
 # Integration tests against real and hostile relays (tests/relay/).
-file(GLOB PB_DAEMON_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/daemon/test_*.sh)
-foreach(script ${PB_DAEMON_TESTS})
-  get_filename_component(name ${script} NAME_WE)
-  add_test(NAME integration.${name} COMMAND bash ${script})
-  set_tests_properties(integration.${name} PROPERTIES TIMEOUT 300
-    ENVIRONMENT "PB_BIN=${CMAKE_BINARY_DIR}/bin;PB_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}")
-endforeach()
+pb_add_script_tests(tests/daemon integration.test_ 300)

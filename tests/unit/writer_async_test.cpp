@@ -26,20 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("pb-writer-async-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
+using test::TempDir;  // tests/unit/test_support.hpp
 
 // Unsigned events (the writer does not verify): distinct ids, spread over `days` days, some tags.
 std::vector<Event> make_events(std::size_t n, std::uint32_t seed, int days) {
