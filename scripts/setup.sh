@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gzip zstd python3 time curl openssl
   python3-botocore clickhouse-server clickhouse-client
+  chromium
 )
 
 missing=()
@@ -30,10 +31,12 @@ fi
 
 # nostr-tools is the independent NIP-01 oracle used by the cross-implementation tests;
 # s3rver is the S3 server the object-storage tests run against; @nostr-relay/* and ws are the relays
-# (real, hostile, replay) the daemon's and the server's tests run against (tests/relay/).
+# (real, hostile, replay) the daemon's and the server's tests run against (tests/relay/); playwright-core
+# drives Debian's chromium for the web page test (it never downloads a browser of its own).
 if [ ! -d tests/node/node_modules/nostr-tools ] || [ ! -d tests/node/node_modules/s3rver ] ||
-   [ ! -d tests/node/node_modules/@nostr-relay/core ] || [ ! -d tests/node/node_modules/ws ]; then
+   [ ! -d tests/node/node_modules/@nostr-relay/core ] || [ ! -d tests/node/node_modules/ws ] ||
+   [ ! -d tests/node/node_modules/playwright-core ]; then
   echo "setup: installing npm test peers into tests/node" >&2
-  (cd tests/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd tests/node && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 echo "setup: ok" >&2

@@ -7,4 +7,8 @@ namespace pb::serve {
 
 std::string_view web_page_html();
 
+// The page's Content-Security-Policy: nothing from anywhere but its own inline <style> and <script>
+// (allowed by their sha256, so injected markup could run nothing) and fetches to its own origin.
+std::string_view web_page_csp();
+
 }  // namespace pb::serve
