@@ -73,6 +73,9 @@ CommandRunner register_serve(CLI::App& app) {
   cmd->add_option("--rate-limit", o.rate_limit_per_minute, "Requests per minute per IP address (0: off)")
       ->capture_default_str();
   cmd->add_option("--workers", o.workers, "Query threads")->capture_default_str();
+  cmd->add_option("--slice-ms", o.slice_ms,
+                  "A REQ runs at most this long before yielding its worker to queued queries (0: one index page)")
+      ->capture_default_str();
   cmd->add_option("--cache-bytes", o.cache_bytes, "Decoded-member cache size in bytes")->capture_default_str();
   cmd->add_option("--tail-poll-ms", o.tail_poll_ms, "Live tail: how often the index is polled")->capture_default_str();
   cmd->add_flag("--history", o.limits.history, "Serve every stored event (no replaceable/deletion/expiry rules)");

@@ -1,5 +1,8 @@
 #include "serve/http_api.hpp"
 
+#include <chrono>
+#include <optional>
+
 #include <simdjson.h>
 
 #include "nostr/hex.hpp"
@@ -39,17 +42,26 @@ std::string jsonl(const std::vector<Event>& events) {
   return out;
 }
 
-// Runs a query job's body, answering a budget overrun with 422 and any other failure with 500.
+// Runs one slice of a query job's body (which returns nothing while the query is unfinished), answering a
+// budget overrun with 422 and any other failure with 500. True once an answer was sent.
 template <class F>
-void answer(ServerContext& ctx, const Responder& r, F&& body) {
+bool answer_slice(ServerContext& ctx, const Responder& r, F&& body) {
   try {
-    r.respond(body());
+    std::optional<Response> done = body();
+    if (!done) return false;
+    r.respond(std::move(*done));
   } catch (const BudgetExceeded& e) {
     ++ctx.metrics.refused_budget;
     r.respond(json_error(422, std::string("error: ") + e.what()));
   } catch (const std::exception& e) {
     r.respond(json_error(500, std::string("error: ") + e.what()));
   }
+  return true;
+}
+
+template <class F>
+void answer(ServerContext& ctx, const Responder& r, F&& body) {
+  answer_slice(ctx, r, [&]() -> std::optional<Response> { return body(); });
 }
 
 }  // namespace
@@ -101,9 +113,7 @@ Response HttpApi::route(const Request& req, const Responder& responder, bool& as
     }
     Response r = Response::text(200, std::string(web_page_html()));
     r.content_type = "text/html; charset=utf-8";
-    r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                           "connect-src 'self'; img-src 'none'");
+    r.headers.emplace_back("Content-Security-Policy", std::string(web_page_csp()));
     return r;
   }
   if (!p.starts_with("/api/v1/")) return json_error(404, "not found");
@@ -128,16 +138,29 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
   if (parsed.error) return json_error(400, *parsed.error);
   ServerContext& ctx = ctx_;
   if (count) ++ctx_.metrics.counts; else ++ctx_.metrics.reqs;
-  return submit(responder, async, [&ctx, responder, count, filters = std::move(parsed.filters)](WorkerContext& w) {
-    answer(ctx, responder, [&] {
-      if (count) return Response::json(200, "{\"count\":" + std::to_string(w.engine.count(filters)) + "}");
-      const auto events = w.engine.req(filters);
-      ctx.metrics.events_sent += events.size();
-      Response r = Response::text(200, jsonl(events));
+  if (count) {
+    return submit(responder, async, [&ctx, responder, filters = std::move(parsed.filters)](WorkerContext& w) {
+      answer(ctx, responder,
+             [&] { return Response::json(200, "{\"count\":" + std::to_string(w.engine.count(filters)) + "}"); });
+    });
+  }
+  auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = ReqProgress{}](
+                  WorkerContext& w) mutable {
+    return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.options.slice_ms);
+      if (!w.engine.req_step(filters, progress, deadline)) return std::nullopt;
+      ctx.metrics.events_sent += progress.events.size();
+      Response r = Response::text(200, jsonl(progress.events));
       r.content_type = "application/x-ndjson";
       return r;
     });
-  });
+  };
+  if (!ctx_.pool.try_submit_sliced(std::move(step))) {
+    ++ctx_.metrics.refused_busy;
+    return json_error(503, "error: server busy, try again later");
+  }
+  async = true;
+  return {};
 }
 
 Response HttpApi::get_events(const Request& req, const Responder& responder, bool& async) {

@@ -51,31 +51,39 @@ void QueryEngine::charge(std::size_t rows) {
 // Keyset paging over (created_at DESC, id ASC) through ArchiveIndex::query: the next page asks for rows
 // with created_at <= the last one seen, plus as many extra as the rows already seen at that second (a
 // prefix of the page, since ties come in id order), and skips those.
-void QueryEngine::scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules,
-                       std::optional<std::int64_t> max_seq, std::size_t page_rows, const EventVisitor& visit) {
-  if (f.is_empty_set()) return;
+bool QueryEngine::scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
+                            std::size_t page_rows, const EventVisitor& visit) {
+  if (f.is_empty_set()) return false;
   IndexQuery q = to_index_query(f);
-  std::uint64_t extra = 0;
   while (true) {
-    if (after) q.until = f.until ? std::min(*f.until, after->created_at) : after->created_at;
-    if (q.since && q.until && *q.since > *q.until) return;
-    q.limit = page_rows + extra;
+    if (at.after) q.until = f.until ? std::min(*f.until, at.after->created_at) : at.after->created_at;
+    if (q.since && q.until && *q.since > *q.until) return false;
+    q.limit = page_rows + at.extra;
     const auto rows = index_.query(q);
     charge(rows.size());
     std::size_t start = 0;
-    if (after)
-      while (start < rows.size() && rows[start].created_at == after->created_at && rows[start].id <= after->id) ++start;
+    if (at.after)
+      while (start < rows.size() && rows[start].created_at == at.after->created_at && rows[start].id <= at.after->id)
+        ++start;
     const bool exhausted = rows.size() < *q.limit;
     if (start == rows.size()) {
-      if (exhausted) return;
-      extra = extra * 2 + page_rows;  // a cursor inside a crowded second: look further
+      if (exhausted) return false;
+      at.extra = at.extra * 2 + page_rows;  // a cursor inside a crowded second: look further
       continue;
     }
-    if (!visit_rows(rows, start, f, apply_rules, max_seq, visit) || exhausted) return;
+    if (!visit_rows(rows, start, f, apply_rules, max_seq, visit) || exhausted) return false;
     const IndexRow& tail = rows.back();
-    extra = static_cast<std::uint64_t>(std::count_if(
+    at.extra = static_cast<std::uint64_t>(std::count_if(
         rows.begin(), rows.end(), [&](const IndexRow& r) { return r.created_at == tail.created_at; }));
-    after = ScanKey{tail.created_at, tail.id};
+    at.after = ScanKey{tail.created_at, tail.id};
+    return true;
+  }
+}
+
+void QueryEngine::scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules,
+                       std::optional<std::int64_t> max_seq, std::size_t page_rows, const EventVisitor& visit) {
+  FilterScan at{after, 0, 0};
+  while (scan_page(f, at, apply_rules, max_seq, page_rows, visit)) {
   }
 }
 
@@ -84,13 +92,24 @@ bool QueryEngine::visit_rows(const std::vector<IndexRow>& rows, std::size_t star
   for (std::size_t i = start; i < rows.size(); ++i) {
     const IndexRow& row = rows[i];
     if (max_seq && row.seq > *max_seq) continue;  // committed after the snapshot: the live tail sends it
-    const auto member = cache_.get(row.file_name, row.member_offset);
-    const Event* ev = member->find(row.id);
+    std::shared_ptr<const DecodedMember> member;
+    const Event* ev = load(row, member);
     if (!ev || !f.matches(*ev)) continue;
     if (apply_rules && !served(*ev)) continue;
     if (!visit(*ev)) return false;
   }
   return true;
+}
+
+const Event* QueryEngine::load(const IndexRow& row, std::shared_ptr<const DecodedMember>& holder) {
+  holder = cache_.get(row.file_name, row.member_offset);
+  if (const Event* ev = holder->find(row.id)) return ev;
+  const auto fresh = index_.get(row.id);
+  if (!fresh) return nullptr;
+  cache_.forget(row.file_name, row.member_offset);
+  cache_.forget(fresh->file_name, fresh->member_offset);
+  holder = cache_.get(fresh->file_name, fresh->member_offset);
+  return holder->find(row.id);
 }
 
 bool QueryEngine::any_match(const Filter& f, const std::function<bool(const Event&)>& accept) {
@@ -135,21 +154,40 @@ bool QueryEngine::served(const Event& ev) {
 }
 
 std::vector<Event> QueryEngine::req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq) {
-  std::vector<Event> all;
-  for (const Filter& f : filters) {
+  ReqProgress progress;
+  progress.max_seq = max_seq;
+  while (!req_step(filters, progress, std::chrono::steady_clock::time_point::max())) {
+  }
+  return std::move(progress.events);
+}
+
+bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
+                           std::chrono::steady_clock::time_point deadline) {
+  p.scans.resize(filters.size());
+  counters_.rows_examined = p.rows_examined;
+  for (; p.next_filter < filters.size(); ++p.next_filter) {
+    const Filter& f = filters[p.next_filter];
+    FilterScan& at = p.scans[p.next_filter];
     const std::uint64_t limit = effective_limit(f);
     if (limit == 0) continue;
-    std::uint64_t n = 0;
-    scan(f, std::nullopt, !limits_.history, max_seq, page_rows_for(limit), [&](const Event& ev) {
-      all.push_back(ev);
-      return ++n < limit;
-    });
+    const auto collect = [&](const Event& ev) {
+      p.events.push_back(ev);
+      return ++at.served < limit;
+    };
+    while (scan_page(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect)) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        p.rows_examined = counters_.rows_examined;
+        return false;
+      }
+    }
   }
-  std::sort(all.begin(), all.end(), nip01_before);
-  all.erase(std::unique(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.id == b.id; }),
-            all.end());
-  counters_.events_served += all.size();
-  return all;
+  p.rows_examined = counters_.rows_examined;
+  std::sort(p.events.begin(), p.events.end(), nip01_before);
+  p.events.erase(std::unique(p.events.begin(), p.events.end(),
+                             [](const Event& a, const Event& b) { return a.id == b.id; }),
+                 p.events.end());
+  counters_.events_served += p.events.size();
+  return true;
 }
 
 std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after) {
@@ -164,13 +202,24 @@ std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::
 }
 
 std::uint64_t QueryEngine::count(std::span<const Filter> filters) {
-  // From the index alone when nothing is hidden and no two filters can overlap.
+  // From the index alone when nothing is hidden: one filter is one SQL count; several are the union of
+  // their matching ids (an event matching two filters counts once). No member is decoded.
   if (limits_.history && filters.size() == 1) {
     if (filters[0].is_empty_set()) return 0;
     charge(1);
     return index_.count(to_index_query(filters[0]));
   }
   std::unordered_set<Id32, IdHash> seen;
+  if (limits_.history) {
+    for (const Filter& f : filters) {
+      if (f.is_empty_set()) continue;
+      if (index_.count(to_index_query(f)) + counters_.rows_examined > limits_.work_budget_rows) throw BudgetExceeded();
+      const auto rows = index_.query(to_index_query(f));
+      charge(rows.size());
+      for (const IndexRow& row : rows) seen.insert(row.id);
+    }
+    return seen.size();
+  }
   for (const Filter& f : filters) {
     scan(f, std::nullopt, !limits_.history, std::nullopt, kMaxPageRows, [&](const Event& ev) {
       seen.insert(ev.id);

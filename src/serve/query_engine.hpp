@@ -4,6 +4,7 @@
 // One QueryEngine per worker thread (it uses that thread's read-only ArchiveIndex).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -38,6 +39,23 @@ struct QueryCounters {
 
 using EventVisitor = std::function<bool(const Event&)>;  // false stops the scan
 
+// Where one filter's scan stands between index pages.
+struct FilterScan {
+  std::optional<ScanKey> after;  // the last row seen
+  std::uint64_t extra = 0;       // rows already seen at after->created_at (skipped on the next page)
+  std::uint64_t served = 0;      // events this filter contributed
+};
+
+// A REQ that can be run in slices (fair scheduling: a broad scan goes to the back of the queue after each
+// slice so short queries are not stuck behind it). The filters must outlive it.
+struct ReqProgress {
+  std::optional<std::int64_t> max_seq;  // snapshot: rows committed later are left to the live tail
+  std::vector<FilterScan> scans;
+  std::size_t next_filter = 0;
+  std::vector<Event> events;            // collected so far; sorted and unique once complete
+  std::uint64_t rows_examined = 0;      // carried across slices: the work budget is per query
+};
+
 class QueryEngine {
  public:
   QueryEngine(ArchiveIndex& index, MemberCache& cache, const QueryLimits& limits)
@@ -46,12 +64,20 @@ class QueryEngine {
   // What a REQ sends before EOSE: per filter up to its effective limit, merged newest first (ties by the
   // lowest id), each event once. Rows with seq > max_seq (committed after the snapshot) are left out.
   std::vector<Event> req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq = {});
+  // Runs index pages of a REQ until it is complete (true: progress.events is the answer) or `deadline`
+  // passes after at least one page (false: call again with the same progress).
+  bool req_step(std::span<const Filter> filters, ReqProgress& progress,
+                std::chrono::steady_clock::time_point deadline);
   // One filter, up to `limit` events strictly after `after` (REST paging).
   std::vector<Event> page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after);
   // NIP-45: events matching any filter (limits ignored), each once.
   std::uint64_t count(std::span<const Filter> filters);
   // Default-mode rules (latest version, deletions, expiry); always true with --history.
   bool served(const Event& ev);
+  // The event a row names, from the member cache (`holder` keeps its member alive), or nullptr. A miss
+  // is tried once more with the row read again and the member decoded afresh: compaction may have
+  // replaced the day file under the row or the cache (docs/archive-format.md, "Compaction").
+  const Event* load(const IndexRow& row, std::shared_ptr<const DecodedMember>& holder);
 
   std::uint64_t effective_limit(const Filter& f) const;
   const QueryCounters& counters() const { return counters_; }
@@ -60,6 +86,9 @@ class QueryEngine {
  private:
   void scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules, std::optional<std::int64_t> max_seq,
             std::size_t page_rows, const EventVisitor& visit);
+  // One index page of a filter's scan; false once the filter is finished (or `visit` said stop).
+  bool scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
+                 std::size_t page_rows, const EventVisitor& visit);
   bool visit_rows(const std::vector<IndexRow>& rows, std::size_t start, const Filter& f, bool apply_rules,
                   std::optional<std::int64_t> max_seq, const EventVisitor& visit);
   bool any_match(const Filter& f, const std::function<bool(const Event&)>& accept);

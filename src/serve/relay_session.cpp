@@ -1,5 +1,7 @@
 #include "serve/relay_session.hpp"
 
+#include <chrono>
+
 #include "serve/filter_list.hpp"
 #include "serve/live_tail.hpp"
 #include "serve/wire.hpp"
@@ -7,30 +9,35 @@
 namespace pb::serve {
 namespace {
 
-// The snapshot of a REQ, then EOSE, then (when there is a live tail) the subscription joins it.
-void run_req(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, WorkerContext& w) {
-  if (sub->closed) return;
-  std::optional<std::int64_t> seq;
-  if (ctx.tail) seq = w.index.last_seq();
-  std::vector<Event> events;
+// One slice of a REQ: more of its snapshot, or (once complete) the snapshot, EOSE, and (with a live tail)
+// the hand-off to the tail. True when the REQ needs no further slice.
+bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, ReqProgress& progress, bool& started,
+               WorkerContext& w) {
+  if (sub->closed) return true;
+  if (!started) {
+    if (ctx.tail) progress.max_seq = w.index.last_seq();
+    started = true;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.options.slice_ms);
   try {
-    events = w.engine.req(sub->filters, seq);
+    if (!w.engine.req_step(sub->filters, progress, deadline)) return false;
   } catch (const BudgetExceeded& e) {
     ++ctx.metrics.refused_budget;
     sub->send(closed_message(sub->id, std::string("error: ") + e.what()));
     sub->closed = true;
-    return;
+    return true;
   } catch (const std::exception& e) {
     sub->send(closed_message(sub->id, std::string("error: ") + e.what()));
     sub->closed = true;
-    return;
+    return true;
   }
-  for (const Event& ev : events) {
-    if (!sub->send(event_message(sub->id, ev))) return;
+  for (const Event& ev : progress.events) {
+    if (!sub->send(event_message(sub->id, ev))) return true;
     ++ctx.metrics.events_sent;
   }
-  if (!sub->send(eose_message(sub->id))) return;
-  if (ctx.tail && seq) ctx.tail->add(sub, *seq);
+  if (!sub->send(eose_message(sub->id))) return true;
+  if (ctx.tail && progress.max_seq) ctx.tail->add(sub, *progress.max_seq);
+  return true;
 }
 
 void run_count(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, WorkerContext& w) {
@@ -147,7 +154,10 @@ void RelaySession::handle_req(simdjson::dom::array msg, std::string_view sub_id)
   sub->session = ws_;
   ++ctx_.metrics.reqs;
   ServerContext& ctx = ctx_;
-  if (!ctx_.pool.try_submit([&ctx, sub](WorkerContext& w) { run_req(ctx, sub, w); })) {
+  const auto step = [&ctx, sub, progress = ReqProgress{}, started = false](WorkerContext& w) mutable {
+    return req_slice(ctx, sub, progress, started, w);
+  };
+  if (!ctx_.pool.try_submit_sliced(step)) {
     ++ctx_.metrics.refused_busy;
     return send(closed_message(sub_id, "error: server busy, try again later"));
   }

@@ -24,6 +24,28 @@ bool WorkerPool::try_submit(Job job) {
   return true;
 }
 
+void WorkerPool::requeue(Job job) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  jobs_.push_back(std::move(job));
+  cv_.notify_one();
+}
+
+namespace {
+struct SlicedJob {
+  std::shared_ptr<std::function<bool(WorkerContext&)>> step;
+  std::function<void(Job)> requeue;
+  void operator()(WorkerContext& w) const {
+    if (!(*step)(w)) requeue(*this);
+  }
+};
+}  // namespace
+
+bool WorkerPool::try_submit_sliced(std::function<bool(WorkerContext&)> step) {
+  return try_submit(SlicedJob{std::make_shared<std::function<bool(WorkerContext&)>>(std::move(step)),
+                              [this](Job next) { requeue(std::move(next)); }});
+}
+
 std::size_t WorkerPool::queued() const {
   std::lock_guard lock(mu_);
   return jobs_.size();

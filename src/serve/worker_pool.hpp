@@ -34,12 +34,17 @@ class WorkerPool {
 
   // Queues a job; false when the queue is full or stopped (the caller answers "server busy").
   bool try_submit(Job job);
+  // Queues a job that runs in slices: `step` is called on a worker until it returns true, and goes to the
+  // back of the queue after each slice that returns false, so queued jobs run in between (fair
+  // scheduling). The queue's capacity counts it once. false as for try_submit.
+  bool try_submit_sliced(std::function<bool(WorkerContext&)> step);
   // Drops queued jobs, lets running ones finish, joins the threads.
   void stop();
   std::size_t queued() const;
 
  private:
   void run(ArchiveIndex index);
+  void requeue(Job job);  // a sliced job's next slice: no capacity check (it was admitted already)
 
   const ServeOptions& options_;
   MemberCache& cache_;

@@ -10,7 +10,8 @@ node "$NODE_SERVE/gen_events.mjs" --count 600 --seed diff --out events.jsonl
 "$PB" convert events.jsonl -o arch --no-progress >/dev/null
 [ "$(index_count arch)" -ge 590 ] || fail "convert stored too few events"
 
-serve_start S arch --max-limit 60 --default-limit 25
+# --slice-ms 0: every REQ yields its worker after each index page, so resumed scans are checked too.
+serve_start S arch --max-limit 60 --default-limit 25 --slice-ms 0
 node "$NODE_SERVE/diff_client.mjs" --port "$S_PORT" --events events.jsonl --max-limit 60 --default-limit 25 \
   --reqs 1000 --counts 200 --seed default || fail "default mode differs from the oracle"
 serve_stop S
