@@ -485,5 +485,14 @@ bool ArchiveWriter::should_commit() const { return impl_->since_commit >= impl_-
 std::vector<Id32> ArchiveWriter::commit() { return impl_->commit(); }
 std::uint64_t ArchiveWriter::bytes_written() const { return impl_->bytes_written; }
 ArchiveIndex& ArchiveWriter::index() { return impl_->index; }
+const ArchiveWriterOptions& ArchiveWriter::options() const { return impl_->opt; }
+bool ArchiveWriter::idle() const {
+  const Impl& w = *impl_;
+  return w.since_commit == 0 && w.pending_total == 0 && w.inflight.empty() && w.relay_cursors.empty() && !w.journal_started;
+}
+void ArchiveWriter::forget_day(const std::string& file_name) {
+  if (!idle()) throw std::logic_error("ArchiveWriter::forget_day: uncommitted work");
+  std::erase_if(impl_->days, [&](const auto& kv) { return kv.second.file_name == file_name; });
+}
 
 }  // namespace pb

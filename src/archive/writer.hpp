@@ -108,6 +108,15 @@ class ArchiveWriter {
   // Direct access for read queries inside the writer's thread.
   ArchiveIndex& index();
 
+  // ---- Maintenance between commits (compaction, src/archive/compact.hpp) ----
+  const ArchiveWriterOptions& options() const;
+  // True when nothing was added or staged since the last commit(): the index transaction the writer
+  // keeps open is empty and no member is pending or in flight.
+  bool idle() const;
+  // Forgets what the writer cached about a day file (its lengths and event count), so the next add() to
+  // that day reads them again from disk and the index: call after replacing the file. Only while idle().
+  void forget_day(const std::string& file_name);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

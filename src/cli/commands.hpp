@@ -17,5 +17,6 @@ CommandRunner register_stats(CLI::App& app);
 CommandRunner register_verify(CLI::App& app);
 CommandRunner register_s3(CLI::App& app);
 CommandRunner register_serve(CLI::App& app);
+CommandRunner register_compact(CLI::App& app);
 
 }  // namespace pb::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add(register_verify);
   add(register_s3);
   add(register_serve);
+  add(register_compact);
 
   try {
     app.parse(argc, argv);

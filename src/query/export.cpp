@@ -37,8 +37,9 @@ bool peek_record_id(std::string_view rec, Id32& id, Event& scratch) {
 // emit position are buffered.
 class PageExporter {
  public:
-  PageExporter(const std::filesystem::path& dir, const EventSink& sink, const ExportOptions& opt, ExportCounters& c)
-      : dir_(dir), sink_(sink), opt_(opt), c_(c) {}
+  PageExporter(const std::filesystem::path& dir, ArchiveIndex& index, const EventSink& sink, const ExportOptions& opt,
+               ExportCounters& c)
+      : dir_(dir), index_(index), sink_(sink), opt_(opt), c_(c) {}
 
   // Returns false when the sink asked to stop.
   bool run(std::span<const IndexRow> rows) {
@@ -101,7 +102,7 @@ class PageExporter {
 
     auto finish = [&](const std::string& why) {
       for (const std::size_t pos : wanted) {
-        if (state_[pos] != State::pending) continue;
+        if (state_[pos] != State::pending || reread_moved(pos)) continue;
         state_[pos] = State::missing;
         note_problem(c_, "event " + to_hex(rows_[pos].id) + " (" + where + "): " + why);
       }
@@ -142,7 +143,33 @@ class PageExporter {
     if (remaining > 0) finish("not in its member");
   }
 
+  // Compaction (docs/archive-format.md) may have replaced the file since the row was read: when the index
+  // now names another member, the event is read from there (once).
+  bool reread_moved(std::size_t pos) {
+    const IndexRow& old = rows_[pos];
+    const auto fresh = index_.get(old.id);
+    if (!fresh || (fresh->file_name == old.file_name && fresh->member_offset == old.member_offset) ||
+        !parse_day_file_name(fresh->file_name))
+      return false;
+    try {
+      DayFileReader reader(dir_ / fresh->file_name, fresh->member_offset);
+      Id32 id{};
+      while (const auto rec = reader.next()) {
+        if (reader.record_member_offset() != fresh->member_offset) break;
+        ++c_.records_read;
+        if (!peek_record_id(*rec, id, scratch_) || id != old.id) continue;
+        if (decode_proto_event(*rec, events_[pos])) return false;
+        state_[pos] = State::found;
+        return true;
+      }
+    } catch (const std::exception&) {
+      // unreadable: reported as missing with the original row's member
+    }
+    return false;
+  }
+
   const std::filesystem::path& dir_;
+  ArchiveIndex& index_;
   const EventSink& sink_;
   const ExportOptions& opt_;
   ExportCounters& c_;
@@ -206,7 +233,7 @@ ExportCounters export_matching(const std::filesystem::path& dir, const IndexQuer
                                const ExportOptions& opt) {
   ArchiveIndex index = open_archive_index(dir);
   ExportCounters c;
-  PageExporter pages(dir, sink, opt, c);
+  PageExporter pages(dir, index, sink, opt, c);
   const std::size_t chunk = std::max<std::size_t>(1, opt.chunk_rows);
 
   // Keyset paging over (created_at DESC, id ASC) through the public query(): the next page is the rows

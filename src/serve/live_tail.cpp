@@ -41,8 +41,7 @@ void LiveTail::deliver(const IndexRow& row, std::vector<Entry>& to, QueryEngine&
     const auto sub = e.sub.lock();
     if (!sub || sub->closed || row.seq <= e.start) continue;
     if (!member) {
-      member = cache_.get(row.file_name, row.member_offset);
-      ev = member->find(row.id);
+      ev = engine.load(row, member);
     }
     if (!ev || !matches_any(sub->filters, *ev)) continue;
     if (!served) {

@@ -71,6 +71,15 @@ void MemberCache::insert_locked(const Key& key, std::shared_ptr<const DecodedMem
   }
 }
 
+void MemberCache::forget(const std::string& file_name, std::uint64_t offset) {
+  std::lock_guard lock(mu_);
+  const auto it = map_.find(file_name + '@' + std::to_string(offset));
+  if (it == map_.end()) return;
+  bytes_ -= it->second.member->bytes;
+  lru_.erase(it->second.lru);
+  map_.erase(it);
+}
+
 MemberCacheStats MemberCache::stats() const {
   std::lock_guard lock(mu_);
   return {hits_, misses_, bytes_, map_.size()};

@@ -35,6 +35,8 @@ class MemberCache {
   // Throws std::runtime_error when the file cannot be read; a damaged member yields what decoded cleanly.
   std::shared_ptr<const DecodedMember> get(const std::string& file_name, std::uint64_t offset);
   MemberCacheStats stats() const;
+  // Drops the entry, if any (compaction replaced the file it was decoded from).
+  void forget(const std::string& file_name, std::uint64_t offset);
 
  private:
   using Key = std::string;  // file_name + '@' + offset
