@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "archive/compact.hpp"
+
 namespace pb::daemon {
 namespace {
 
@@ -38,6 +40,7 @@ void ArchiveSink::run() {
       if (pending_ >= batch_size_ || writer_->should_commit()) commit();
       if (std::chrono::steady_clock::now() >= deadline) {
         if (pending_ > 0 || !cursors_.empty()) commit();
+        maybe_compact();
         deadline = std::chrono::steady_clock::now() + interval_;
         status_.last_tick_steady_ms = steady_ms();
       }
@@ -64,6 +67,9 @@ void ArchiveSink::apply(CheckedEvent& ev) {
     if (writer_->add(staged)) {
       rc.bump(&Counters::stored);
       ++pending_;
+      // Only events actually stored (verified, new) name candidates: a relay cannot inflate mentions by
+      // resending, and forged events never count.
+      if (auto* feed = discovery_.load(std::memory_order_relaxed); feed && !ev.hints.empty()) feed->add(ev.hints);
     } else {
       rc.bump(&Counters::duplicates);
     }
@@ -73,6 +79,34 @@ void ArchiveSink::apply(CheckedEvent& ev) {
   const std::int64_t at = std::min(ev.created_at, unix_now());
   auto [it, inserted] = cursors_.try_emplace(ev.relay, at);
   if (!inserted) it->second = std::max(it->second, at);
+}
+
+void ArchiveSink::enable_compaction(std::int64_t grace_seconds) { compact_grace_ = std::max<std::int64_t>(0, grace_seconds); }
+
+// At most one file is compacted per batch interval, and a file's rows are read only when its committed
+// length changed since it was last judged: a long history costs one files-table read per tick.
+void ArchiveSink::maybe_compact() {
+  const std::int64_t grace = compact_grace_;
+  if (grace < 0 || !writer_->idle()) return;
+  CompactOptions o;
+  o.policy.grace_seconds = grace;
+  o.force = true;  // the policy is checked here
+  for (const FileRow& f : finished_day_files(writer_->index(), grace, unix_now())) {
+    auto [it, inserted] = compact_checked_.try_emplace(f.file_name, f.committed_bytes);
+    if (!inserted && it->second == f.committed_bytes) continue;
+    it->second = f.committed_bytes;
+    if (!needs_compaction(day_file_layout(writer_->index(), f.file_name), o.policy, writer_->options().member_bytes)) continue;
+    const CompactResult r = compact_day_file(*writer_, f.file_name, o);  // throws only past its point of no return
+    if (r.compacted) {
+      it->second = r.bytes_after;
+      ++status_.compactions;
+      log_.info(fmt::format("compacted {}: {} events, {} members ({} bytes) -> {} members ({} bytes) in {:.2f} s", r.file,
+                            r.events, r.members_before, r.bytes_before, r.members_after, r.bytes_after, r.elapsed_s));
+    } else {
+      log_.warn(fmt::format("compaction of {} skipped: {}", r.file, r.skipped));
+    }
+    return;
+  }
 }
 
 void ArchiveSink::commit() {

@@ -10,6 +10,7 @@
 
 #include "archive/writer.hpp"
 #include "daemon/daemon_log.hpp"
+#include "daemon/discovery_feed.hpp"
 #include "daemon/pipeline_types.hpp"
 #include "daemon/work_queue.hpp"
 #include "ingest/seen_ids.hpp"
@@ -20,6 +21,7 @@ struct SinkStatus {
   std::atomic<std::int64_t> last_commit_unix{0};   // wall clock of the last commit (0: none yet)
   std::atomic<std::int64_t> last_tick_steady_ms{0};  // the writer loop's heartbeat (steady clock)
   std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> compactions{0};
   std::atomic<bool> failed{false};
 };
 
@@ -29,13 +31,19 @@ class ArchiveSink {
               WorkQueue<CheckedEvent>& in, SeenIds& seen, DaemonLog& log, SinkStatus& status,
               std::function<void()> on_failure);
   ~ArchiveSink();  // join()
+  // Discovery is on: hand the relay hints of each stored event to `feed`. Call before events flow.
+  void feed_discovery(DiscoveryFeed* feed) { discovery_ = feed; }
   // Returns once `in` is closed and drained and the last commit is done.
   void join();
+  // From now on, between commits, compact day files whose UTC day ended `grace_seconds` ago and that hold
+  // many small members (archive/compact.hpp), one file per batch interval.
+  void enable_compaction(std::int64_t grace_seconds);
 
  private:
   void run();
   void apply(CheckedEvent& ev);
   void commit();
+  void maybe_compact();
   std::unique_ptr<ArchiveWriter> writer_;
   std::size_t batch_size_;
   std::chrono::milliseconds interval_;
@@ -44,8 +52,11 @@ class ArchiveSink {
   DaemonLog& log_;
   SinkStatus& status_;
   std::function<void()> on_failure_;
+  std::atomic<DiscoveryFeed*> discovery_{nullptr};  // gets the relay hints of each event stored (null: discovery off)
   std::size_t pending_ = 0;
   std::map<std::shared_ptr<RelayCounters>, std::int64_t> cursors_;  // staged for the next commit
+  std::atomic<std::int64_t> compact_grace_{-1};            // -1: compaction off (set from another thread)
+  std::map<std::string, std::uint64_t> compact_checked_;  // day file -> committed length last judged
   std::thread thread_;
 };
 

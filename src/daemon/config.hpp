@@ -25,6 +25,8 @@ struct DaemonConfig {
   bool discovery = true;
   std::size_t max_relays = 50;
   bool allow_private_addresses = false;
+  double discovery_interval = 300;           // seconds between discovery rounds
+  std::size_t discovery_connects_per_minute = 10;  // new discovered relays started per minute
   std::string listen = "127.0.0.1:9477";     // HOST:PORT (port 0: any free port)
   bool validate_signatures = true;
   int compression_level = 6;
@@ -45,6 +47,8 @@ struct DaemonConfig {
   std::size_t queue_events = 4096;           // bound on events between the relays and the writer
   std::string ready_file;                    // written with the HTTP port once everything runs
   bool fsync = true;
+  bool compaction = true;                    // compact finished days' small members (docs/daemon.md)
+  std::int64_t compact_grace = 3600;         // seconds after a UTC day ends before it is compacted
 };
 
 // The default relay pool (used unless no_default_relays).

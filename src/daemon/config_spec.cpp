@@ -81,11 +81,17 @@ std::vector<OptionSpec> build() {
                [](DaemonConfig& c, const std::string& v) { return parse_seconds(v, c.batch_interval); },
                [](const DaemonConfig& c) { return fmt::format("{}", c.batch_interval); }});
   s.push_back(boolean("discovery", OptKind::flag, "--discovery,!--no-discovery",
-                      "Find more relays from kind-10002 lists and relay hints (not implemented yet: see docs/daemon.md)",
+                      "Find more relays from kind-10002 lists and e/p/a relay hints of stored events",
                       &DaemonConfig::discovery));
   s.push_back(integer("max_relays", "--max-relays", "Most relays connected at once (discovered ones count)", &DaemonConfig::max_relays, 1, 100'000));
   s.push_back(boolean("allow_private_addresses", OptKind::flag, "--allow-private-addresses",
                       "Let discovered relays resolve to loopback/private/link-local addresses", &DaemonConfig::allow_private_addresses));
+  s.push_back({"discovery_interval", OptKind::text, "--discovery-interval",
+               "Seconds between discovery rounds (new candidates, scores, rotation)", false,
+               [](DaemonConfig& c, const std::string& v) { return parse_seconds(v, c.discovery_interval); },
+               [](const DaemonConfig& c) { return fmt::format("{}", c.discovery_interval); }});
+  s.push_back(integer("discovery_connects_per_minute", "--discovery-connects-per-minute",
+                      "New discovered relays started per minute, at most", &DaemonConfig::discovery_connects_per_minute, 1, 10'000, true));
   s.push_back({"listen", OptKind::text, "--listen", "HOST:PORT of the metrics/health HTTP server (port 0: any)", false,
                [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
                  if (auto err = parse_listen(v)) return err;
@@ -124,6 +130,10 @@ std::vector<OptionSpec> build() {
   s.push_back(integer("queue_events", "--queue-events", "Events buffered between relays and the writer", &DaemonConfig::queue_events, 16, 1'000'000, true));
   s.push_back(text("ready_file", "--ready-file", "Write the HTTP port here once running (tests)", &DaemonConfig::ready_file, true));
   s.push_back(boolean("fsync", OptKind::text, "--fsync", "fdatasync day files before each commit (BOOL)", &DaemonConfig::fsync, true));
+  s.push_back(boolean("compaction", OptKind::text, "--compaction", "Rewrite finished days' small gzip members (BOOL)",
+                      &DaemonConfig::compaction, true));
+  s.push_back(integer("compact_grace", "--compact-grace", "Seconds after a UTC day ends before it is compacted",
+                      &DaemonConfig::compact_grace, 0, 365LL * 86400, true));
   return s;
 }
 

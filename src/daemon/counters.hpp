@@ -33,6 +33,7 @@ struct RelayCounters : Counters {
   const std::string url;
   Counters& global;
   std::atomic<std::int64_t> cursor;  // newest created_at committed from this relay, -1 = none
+  std::atomic<std::uint64_t> failures_in_row{0};  // connection attempts that failed since one last opened
 
   void bump(Counter c, std::uint64_t n = 1) {
     (this->*c).fetch_add(n, std::memory_order_relaxed);

@@ -14,6 +14,7 @@
 
 #include "daemon/archive_sink.hpp"
 #include "daemon/config_values.hpp"
+#include "daemon/discovery.hpp"
 #include "daemon/http_api.hpp"
 #include "daemon/relay_manager.hpp"
 #include "daemon/stop_signal.hpp"
@@ -58,14 +59,32 @@ std::unique_ptr<ArchiveWriter> open_archive(const DaemonConfig& cfg) {
   }
 }
 
+DiscoverySettings discovery_settings(const DaemonConfig& cfg) {
+  DiscoverySettings s;
+  s.db_path = cfg.output_dir / "discovery.db";
+  s.max_relays = cfg.max_relays;
+  s.allow_private = cfg.allow_private_addresses;
+  s.interval = std::chrono::milliseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(cfg.discovery_interval * 1000)));
+  s.connects_per_minute = cfg.discovery_connects_per_minute;
+  return s;
+}
+
 // Everything that lives on the io thread.
 struct IoSide {
   IoSide(asio::io_context& io, const DaemonConfig& cfg, WorkQueue<InboundEvent>& events, DaemonLog& log, Counters& global,
-         std::map<std::string, std::int64_t> cursors)
-      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg), {}},
-        manager(std::make_shared<RelayManager>(ctx, std::move(cursors))) {}
+         std::map<std::string, std::int64_t> cursors, DiscoveryFeed* feed)
+      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg), {}, {}},
+        manager(std::make_shared<RelayManager>(ctx, std::move(cursors))) {
+    if (!feed) return;
+    discovery = std::make_shared<Discovery>(io, *manager, *feed, log, discovery_settings(cfg));
+    ctx.admit = [weak = std::weak_ptr<Discovery>(discovery)](const std::string& url, std::vector<asio::ip::address>& a) {
+      auto d = weak.lock();
+      return d ? d->admit(url, a) : std::nullopt;
+    };
+  }
   RelayContext ctx;
   std::shared_ptr<RelayManager> manager;
+  std::shared_ptr<Discovery> discovery;  // null with --no-discovery
 };
 
 void write_ready_file(const std::string& path, std::uint16_t port) {
@@ -91,10 +110,15 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   WorkQueue<InboundEvent> events(cfg.queue_events);
   WorkQueue<CheckedEvent> checked(cfg.queue_events);
   SeenIds seen;
+  // Discovery's hand-over from the writer (stored events' relay hints) to the io thread.
+  std::unique_ptr<DiscoveryFeed> feed = cfg.discovery ? std::make_unique<DiscoveryFeed>() : nullptr;
   const auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(cfg.batch_interval * 1000));
   ArchiveSink sink(std::move(writer), cfg.batch_size, interval, checked, seen, log, status, [&] { stop.request(true); });
+  if (cfg.compaction) sink.enable_compaction(cfg.compact_grace);
+  sink.feed_discovery(feed.get());
   const unsigned workers = cfg.workers ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
-  VerifierPool pool({index_path, subscription_filter(cfg), {true, cfg.validate_signatures}, workers}, events, checked, seen, log);
+  VerifierPool pool({index_path, subscription_filter(cfg), {true, cfg.validate_signatures}, workers, cfg.discovery}, events,
+                    checked, seen, log);
 
   asio::io_context io(1);
   auto guard = asio::make_work_guard(io);
@@ -102,8 +126,8 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   std::unique_ptr<net::HttpServer> http;
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   try {
-    side = std::make_unique<IoSide>(io, cfg, events, log, global, cursors);
-    HttpApiState api{global, status, *side->manager, interval};
+    side = std::make_unique<IoSide>(io, cfg, events, log, global, cursors, feed.get());
+    HttpApiState api{global, status, *side->manager, interval, side->discovery.get()};
     net::HttpServerHandlers handlers;
     handlers.on_request = [api](const net::Request& req, net::Responder r) { r.respond(handle_http(api, req)); };
     http = std::make_unique<net::HttpServer>(io, net::HttpServerOptions{}, std::move(handlers));
@@ -114,6 +138,7 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
     std::weak_ptr<RelayManager> weak = side->manager;
     events.on_room([&io, weak] { asio::post(io, [weak] { if (auto m = weak.lock()) m->resume_paused(); }); });
     side->manager->set_relays(effective_relays(cfg));
+    if (side->discovery) side->discovery->start();
     write_ready_file(cfg.ready_file, bound);
   } catch (const std::exception& e) {
     fmt::print(stderr, "proton-beam-daemon: {}\n", e.what());
@@ -145,6 +170,7 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   std::promise<std::vector<InboundEvent>> held;
   asio::post(io, [&] {
     if (http) http->stop();
+    if (side && side->discovery) side->discovery->shutdown();  // saves the candidates' last figures
     held.set_value(side ? side->manager->stop_all() : std::vector<InboundEvent>{});
   });
   for (auto& ev : held.get_future().get()) events.push(std::move(ev));

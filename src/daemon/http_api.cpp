@@ -15,6 +15,16 @@ bool ready(const HttpApiState& s) {
   return !s.sink.failed && s.relays.connected() > 0 && late <= 2 * s.batch_interval.count() + 10'000;
 }
 
+// Connected relays (operator and discovered), then the discovered candidates outside the connected set.
+std::string relays_json(const HttpApiState& s) {
+  if (!s.discovery) return s.relays.relays_json();
+  const Discovery& d = *s.discovery;
+  std::string out = s.relays.relays_json([&d](std::string& o, const std::string& url) { d.append_relay_fields(o, url); });
+  out.pop_back();  // "]"
+  d.append_candidates(out);
+  return out + "]";
+}
+
 }  // namespace
 
 std::string metrics_text(const HttpApiState& s) {
@@ -38,6 +48,7 @@ std::string metrics_text(const HttpApiState& s) {
   metric(out, "proton_beam_commits_total", "counter", "Archive commits", s.sink.commits);
   metric(out, "proton_beam_last_commit_timestamp_seconds", "gauge", "Unix time of the last commit (0: none)",
          static_cast<std::uint64_t>(s.sink.last_commit_unix.load()));
+  if (s.discovery) s.discovery->append_metrics(out);
   return out;
 }
 
@@ -50,7 +61,7 @@ net::Response handle_http(const HttpApiState& s, const net::Request& req) {
   }
   if (req.path == "/health") return net::Response::text(200, "ok\n");
   if (req.path == "/ready") return ready(s) ? net::Response::text(200, "ready\n") : net::Response::text(503, "not ready\n");
-  if (req.path == "/relays") return net::Response::json(200, s.relays.relays_json() + "\n");
+  if (req.path == "/relays") return net::Response::json(200, relays_json(s) + "\n");
   return net::Response::text(404, "not found: try /metrics, /health, /ready, /relays\n");
 }
 

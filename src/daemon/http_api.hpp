@@ -7,6 +7,7 @@
 
 #include "daemon/archive_sink.hpp"
 #include "daemon/counters.hpp"
+#include "daemon/discovery.hpp"
 #include "daemon/relay_manager.hpp"
 #include "net/http_types.hpp"
 
@@ -17,6 +18,7 @@ struct HttpApiState {
   const SinkStatus& sink;
   const RelayManager& relays;
   std::chrono::milliseconds batch_interval;
+  const Discovery* discovery = nullptr;  // null with --no-discovery
 };
 
 net::Response handle_http(const HttpApiState& state, const net::Request& req);

@@ -9,6 +9,7 @@
 
 #include "archive/index.hpp"
 #include "daemon/counters.hpp"
+#include "daemon/discovery_hints.hpp"
 #include "nostr/event.hpp"
 
 namespace pb::daemon {
@@ -30,6 +31,7 @@ struct CheckedEvent {
   std::int32_t kind = 0;
   std::string record;
   std::vector<IndexTag> tags;
+  std::vector<RelayHint> hints;  // relay URLs the event names (only when discovery is on)
 };
 
 }  // namespace pb::daemon

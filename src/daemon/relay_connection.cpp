@@ -49,7 +49,12 @@ void RelayConnection::connect() {
     if (!self || self->stopped_) return;
     self->resolving_ = false;
     if (ec || addresses.empty()) {
+      ++self->counters_->failures_in_row;
       self->last_error_ = "resolve failed: " + (ec ? ec.message() : std::string("no address"));
+      return self->reconnect_later();
+    }
+    if (auto why = self->ctx_.admit ? self->ctx_.admit(self->url(), addresses) : std::nullopt) {
+      self->last_error_ = *why;  // discovery drops the relay; until then it waits like after a failure
       return self->reconnect_later();
     }
     self->open_client(std::move(addresses));
@@ -83,6 +88,7 @@ void RelayConnection::open_client(std::vector<boost::asio::ip::address> addresse
 
 void RelayConnection::on_open() {
   open_ = true;
+  counters_->failures_in_row = 0;
   eose_ = auth_tried_ = false;
   opened_at_ = std::chrono::steady_clock::now();
   counters_->bump(&Counters::connects);
@@ -169,6 +175,7 @@ void RelayConnection::on_close(const std::string& reason) {
   open_ = false;
   if (reason == net::reason::message_too_big) counters_->bump(&Counters::oversize);
   if (was_open) counters_->bump(&Counters::disconnects);
+  else ++counters_->failures_in_row;  // the attempt never opened
   if (reason != net::reason::closed_locally || last_error_.empty()) last_error_ = reason;
   ctx_.log.info(fmt::format("relay {} closed: {}", url(), last_error_));
   if (held_) ctx_.events.push(std::move(*held_));  // read before the close: queue it (blocks briefly at worst)

@@ -2,8 +2,13 @@
 // from that thread only), the settings, TLS, the queue to the workers and the log.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "daemon/config.hpp"
 #include "daemon/counters.hpp"
@@ -31,6 +36,9 @@ struct RelayContext {
   Counters& global;
   Filter filter;                                      // our subscription (since added per REQ)
   RelayMessageParser parser;                          // io thread only
+  // Connection gate (discovery's SSRF rules), called with a relay's freshly resolved addresses: may narrow
+  // them (the connection dials exactly what is left, never resolving again) or refuse with a reason.
+  std::function<std::optional<std::string>(const std::string& url, std::vector<boost::asio::ip::address>&)> admit;
 };
 
 }  // namespace pb::daemon

@@ -19,21 +19,39 @@ std::shared_ptr<RelayCounters> RelayManager::counters_for(const std::string& url
 }
 
 void RelayManager::set_relays(const std::vector<std::string>& urls) {
+  operator_list_ = urls;
+  operators_ = std::set<std::string>(urls.begin(), urls.end());
+  sync("removed from the configuration");
+}
+
+void RelayManager::set_discovered(const std::set<std::string>& urls) {
+  discovered_ = urls;
+  sync("dropped by discovery");
+}
+
+void RelayManager::sync(std::string_view why) {
   for (auto it = relays_.begin(); it != relays_.end();) {
-    if (std::find(urls.begin(), urls.end(), it->first) != urls.end()) {
+    if (operators_.count(it->first) || discovered_.count(it->first)) {
       ++it;
       continue;
     }
-    ctx_.log.info(fmt::format("relay {} removed from the configuration: closing", it->first));
+    ctx_.log.info(fmt::format("relay {} {}: closing", it->first, why));
     if (auto held = it->second->stop()) ctx_.events.push(std::move(*held));
     it = relays_.erase(it);
   }
-  for (const auto& url : urls) {
-    if (relays_.count(url)) continue;
+  auto start = [this](const std::string& url) {
+    if (relays_.count(url)) return;
     auto conn = std::make_shared<RelayConnection>(ctx_, signer_, counters_for(url));
     relays_.emplace(url, conn);
     conn->start();
-  }
+  };
+  for (const auto& url : operator_list_) start(url);
+  for (const auto& url : discovered_) start(url);
+}
+
+const RelayConnection* RelayManager::connection(const std::string& url) const {
+  const auto it = relays_.find(url);
+  return it == relays_.end() ? nullptr : it->second.get();
 }
 
 std::vector<InboundEvent> RelayManager::stop_all() {
@@ -55,13 +73,15 @@ std::size_t RelayManager::connected() const {
   return n;
 }
 
-std::string RelayManager::relays_json() const {
+std::string RelayManager::relays_json(const ExtraFields& extra) const {
   std::string out = "[";
   for (const auto& [url, conn] : relays_) {
     const auto& c = conn->counters();
     if (out.size() > 1) out += ",";
     out += "{\"url\":";
     append_json_string(out, url);
+    out += ",\"origin\":";
+    append_json_string(out, operators_.count(url) ? "operator" : "discovered");
     out += ",\"state\":";
     append_json_string(out, conn->state());
     const auto cursor = c.cursor.load();
@@ -74,6 +94,7 @@ std::string RelayManager::relays_json() const {
                        c.disconnects.load(), c.auth_sent.load(), c.rate_limited.load());
     out += ",\"last_error\":";
     append_json_string(out, conn->last_error());
+    if (extra) extra(out, url);
     out += "}";
   }
   return out + "]";

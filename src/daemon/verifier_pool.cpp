@@ -29,12 +29,13 @@ class Checker {
       rc.bump(&Counters::duplicates);
       return std::nullopt;
     }
-    CheckedEvent out{in.relay, false, ev_.id, ev_.pubkey, ev_.created_at, ev_.kind, {}, {}};
+    CheckedEvent out{in.relay, false, ev_.id, ev_.pubkey, ev_.created_at, ev_.kind, {}, {}, {}};
     if (index_.contains(ev_.id)) return out.known = true, out;
     if (auto rej = validator_.check_signature(ev_)) return reject(rc, *rej, true);
     append_record(out.record, ev_);
     if (out.record.size() > kMaxRecordBytes) return reject(rc, {RejectCategory::invalid_field, "event too large"}, true);
     out.tags = index_tags(ev_);
+    if (setup_.collect_hints) out.hints = relay_hints(ev_);
     seen_.note(ev_.id, 0);
     return out;
   }

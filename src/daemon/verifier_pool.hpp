@@ -21,6 +21,7 @@ struct VerifierSetup {
   Filter filter;                  // our own subscription filter (since/until/limit unset)
   ValidationOptions validation;
   unsigned threads = 1;
+  bool collect_hints = false;     // discovery is on: hand the event's relay hints to the writer
 };
 
 class VerifierPool {
