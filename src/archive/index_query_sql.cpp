@@ -39,8 +39,14 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, std::
   // (pubkey, created_at) or (kind, created_at) makes SQLite read and sort every match before limiting
   // (kinds 1,7 LIMIT 100 took 2 s at 1M rows). One branch per value, each reading that value's newest
   // rows in index order and stopping at the limit, then a merge of the branches, took 2 ms.
+  // With a tag condition (and no ids), the tag index drives: tag values are ids, pubkeys, hashtags, d
+  // identifiers — nearly always far more selective than an author's or a kind's rows. Without statistics
+  // SQLite picked (kind, created_at) instead, so a deletion check (kind 5, author, #e = one id) walked
+  // every kind-5 row. A unary + keeps the other columns' indexes out of the plan; events are then fetched
+  // by seq (rowid) and sorted.
+  const bool tag_driven = !q.tag_values.empty() && q.ids == 0;
   const List* split = nullptr;
-  if (q.limit && q.ids == 0 && !q.count) {
+  if (q.limit && q.ids == 0 && !q.count && !tag_driven) {
     if (q.authors > 1)
       split = &authors;
     else if (q.authors == 0 && q.kinds > 1)
@@ -55,6 +61,7 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, std::
     for (const List* l : {&ids, &authors, &kinds}) {
       if (l->n == 0) continue;
       sql += " AND ";
+      if (tag_driven) sql += '+';
       sql += l->column;
       if (l == split) {
         sql += " = " + param(split_value);
@@ -67,8 +74,9 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, std::
       }
       sql += ')';
     }
-    if (q.since) sql += " AND created_at >= " + param(since_p);
-    if (q.until) sql += " AND created_at <= " + param(until_p);
+    const char* created_at = tag_driven ? "+created_at" : "created_at";
+    if (q.since) sql += fmt::format(" AND {} >= {}", created_at, param(since_p));
+    if (q.until) sql += fmt::format(" AND {} <= {}", created_at, param(until_p));
     sql += tag_sql;
     if (q.count) return sql;
     sql += order;

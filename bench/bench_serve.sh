@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Query-server benchmark (issue 12). Builds a generated archive with tags (pb-gen-corpus, cached), starts
+# `proton-beam serve` on loopback and drives it with bench/serve_load.mjs: C concurrent WebSocket clients,
+# each a closed loop over the mix by id; author + kinds, limit 20; #e; #p + kind 7; kind + 1 h window,
+# limit 100; global newest 100. Prints queries/s and p50/p99 REQ->EOSE (overall and per type) in default
+# mode and with --history, then REST JSONL events/s (POST /api/v1/req, 100,000 events, warm cache).
+# The load client runs on the same machine and takes part of its CPU; the figures include that cost.
+#
+# Usage: bench/bench_serve.sh [EVENTS] (default 1000000)
+# Env:   PB_BIN (default: scripts/build.sh --release), PB_BENCH_CACHE (generated corpus + archive, reused),
+#        PB_BENCH_CLIENTS=50, PB_BENCH_SECONDS=20, PB_BENCH_WORKERS (serve --workers; default: its own)
+# Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+CLIENTS=${PB_BENCH_CLIENTS:-50}
+SECONDS_RUN=${PB_BENCH_SECONDS:-20}
+CACHE=${PB_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/proton-beam/bench-serve}
+if [ -n "${PB_BIN:-}" ]; then BIN=$PB_BIN; else scripts/build.sh --release > /dev/null; BIN=build-release/bin; fi
+[ -d tests/node/node_modules/ws ] || { echo "run scripts/setup.sh first (needs tests/node/node_modules)" >&2; exit 2; }
+
+mkdir -p "$CACHE"
+CORPUS=$CACHE/corpus-$N.jsonl
+ARCHIVE=$CACHE/archive-$N
+if [ ! -s "$CORPUS" ]; then
+  echo "generating $N events (pb-gen-corpus --seed 7, 90 days) ..." >&2
+  "$BIN/pb-gen-corpus" -q --events "$N" --seed 7 --days 90 -o "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
+fi
+if [ ! -f "$ARCHIVE/index.db" ]; then
+  echo "converting ..." >&2
+  rm -rf "$ARCHIVE"
+  "$BIN/proton-beam" convert "$CORPUS" -o "$ARCHIVE" --no-progress --validate-signatures=false \
+    --validate-event-ids=false > /dev/null
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/pb-bench-serve.XXXXXX")
+SERVE_PID=""
+cleanup() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+
+start_serve() {  # options...
+  rm -f "$W/ready"
+  "$BIN/proton-beam" serve "$ARCHIVE" --listen 127.0.0.1:0 --ready-file "$W/ready" --max-limit 100000 \
+    ${PB_BENCH_WORKERS:+--workers "$PB_BENCH_WORKERS"} "$@" > "$W/serve.log" 2>&1 &
+  SERVE_PID=$!
+  for _ in $(seq 600); do [ -s "$W/ready" ] && break; sleep 0.1; done
+  [ -s "$W/ready" ] || { cat "$W/serve.log" >&2; exit 1; }
+  PORT=$(cat "$W/ready")
+}
+stop_serve() { kill "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=""; }
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVE_PID/status"; }
+
+load() {  # label
+  node bench/serve_load.mjs --url "ws://127.0.0.1:$PORT" --corpus "$CORPUS" --clients "$CLIENTS" \
+    --seconds "$SECONDS_RUN" > "$W/load.json"
+  python3 - "$1" "$W/load.json" "$(peak_rss_mb)" <<'EOF'
+import json, sys
+label, path, rss = sys.argv[1], sys.argv[2], sys.argv[3]
+r = json.load(open(path))
+print(f"{label}: {r['queries_per_s']:.0f} queries/s with {r['clients']} clients "
+      f"(target >= 3000: ratio {r['queries_per_s']/3000:.2f}); REQ->EOSE p50 {r['p50_ms']:.2f} ms, "
+      f"p99 {r['p99_ms']:.2f} ms; {r['events_received']} events; {r['errors']} CLOSED/NOTICE; serve peak RSS {rss} MB")
+for name, t in r['per_type'].items():
+    if t['queries']:
+        print(f"    {name:<13} {t['queries']:>7} queries  p50 {t['p50_ms']:7.2f} ms  p99 {t['p99_ms']:7.2f} ms")
+if r['errors']: print("    error samples:", r['error_samples'])
+EOF
+}
+
+jsonl() {  # label
+  local body='[{"limit":100000}]' out=$W/req.jsonl
+  curl -s -o /dev/null -X POST --data "$body" "http://127.0.0.1:$PORT/api/v1/req"  # warm the member cache
+  local code t
+  read -r code t < <(curl -s -o "$out" -w '%{http_code} %{time_total}\n' -X POST --data "$body" \
+    "http://127.0.0.1:$PORT/api/v1/req")
+  if [ "$code" != 200 ]; then echo "$1: REST JSONL refused: HTTP $code $(head -c 200 "$out")"; return; fi
+  python3 - "$1" "$out" "$t" <<'EOF2'
+import os, sys
+label, path, t = sys.argv[1], sys.argv[2], float(sys.argv[3])
+n = sum(1 for _ in open(path))
+print(f"{label}: REST JSONL {n} events in {t:.2f} s = {n/t:,.0f} events/s (target >= 100,000: ratio {n/t/1e5:.2f}), "
+      f"{os.path.getsize(path)/t/1e6:.0f} MB/s")
+EOF2
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); archive: $N generated events, $(du -sh "$ARCHIVE" | cut -f1)"
+start_serve
+load "default mode"
+jsonl "default mode"
+stop_serve
+start_serve --history
+load "--history"
+jsonl "--history"
+stop_serve
