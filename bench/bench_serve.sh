@@ -3,7 +3,8 @@
 # `proton-beam serve` on loopback and drives it with bench/serve_load.mjs: C concurrent WebSocket clients,
 # each a closed loop over the mix by id; author + kinds, limit 20; #e; #p + kind 7; kind + 1 h window,
 # limit 100; global newest 100. Prints queries/s and p50/p99 REQ->EOSE (overall and per type) in default
-# mode and with --history, then REST JSONL events/s (POST /api/v1/req, 100,000 events, warm cache).
+# mode and with --history, then REST JSONL events/s with --history (POST /api/v1/req, 100,000 events, second
+# run; in default mode every served event also costs the rule look-ups).
 # The load client runs on the same machine and takes part of its CPU; the figures include that cost.
 #
 # Usage: bench/bench_serve.sh [EVENTS] (default 1000000)
@@ -87,7 +88,6 @@ EOF2
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); archive: $N generated events, $(du -sh "$ARCHIVE" | cut -f1)"
 start_serve
 load "default mode"
-jsonl "default mode"
 stop_serve
 start_serve --history
 load "--history"
