@@ -34,14 +34,15 @@ void LiveTail::add(std::shared_ptr<Subscription> sub, std::int64_t start_seq) {
 }
 
 void LiveTail::deliver(const IndexRow& row, std::vector<Entry>& to, QueryEngine& engine) {
-  std::shared_ptr<const DecodedMember> member;
-  const Event* ev = nullptr;
+  std::optional<Event> ev;
+  bool loaded = false;
   std::optional<bool> served;
   for (const Entry& e : to) {
     const auto sub = e.sub.lock();
     if (!sub || sub->closed || row.seq <= e.start) continue;
-    if (!member) {
-      ev = engine.load(row, member);
+    if (!loaded) {
+      ev = engine.load(row);
+      loaded = true;
     }
     if (!ev || !matches_any(sub->filters, *ev)) continue;
     if (!served) {

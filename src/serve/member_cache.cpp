@@ -6,24 +6,57 @@
 #include "archive/day.hpp"
 #include "archive/day_file_reader.hpp"
 #include "archive/proto_codec.hpp"
+#include "nostr/hex.hpp"
 
 namespace pb::serve {
 
-const Event* DecodedMember::find(const Id32& id) const {
-  const auto it = std::lower_bound(events.begin(), events.end(), id,
-                                   [](const Event& e, const Id32& v) { return e.id < v; });
-  return it != events.end() && it->id == id ? &*it : nullptr;
+std::optional<Event> DecodedMember::find(const Id32& id) const {
+  const auto it = std::lower_bound(slots.begin(), slots.end(), id, [](const Slot& s, const Id32& v) { return s.id < v; });
+  if (it == slots.end() || it->id != id) return std::nullopt;
+  Event ev;
+  if (decode_proto_event(std::string_view(records).substr(it->offset, it->size), ev)) return std::nullopt;
+  return ev;
 }
 
 namespace {
-std::size_t event_bytes(const Event& ev) {
-  std::size_t n = sizeof(Event) + ev.content.size();
-  for (const auto& t : ev.tags) {
-    n += sizeof(Tag);
-    for (const auto& s : t) n += sizeof(std::string) + s.size();
+
+bool read_varint(std::string_view& in, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<std::uint8_t>(in.front());
+    in.remove_prefix(1);
+    v |= std::uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
   }
-  return n;
+  return false;
 }
+
+// The id (field 1, 64 hex chars) of a ProtoEvent without decoding the rest; our writer puts it first.
+std::optional<Id32> record_id(std::string_view rec) {
+  std::uint64_t key = 0, n = 0;
+  while (read_varint(rec, key)) {
+    const auto wire = key & 7;
+    if (wire == 0) {
+      if (!read_varint(rec, n)) return std::nullopt;
+    } else if (wire == 2) {
+      if (!read_varint(rec, n) || n > rec.size()) return std::nullopt;
+      if ((key >> 3) == 1) {
+        Id32 id{};
+        if (!decode_lower_hex(rec.substr(0, n), id)) return std::nullopt;
+        return id;
+      }
+      rec.remove_prefix(n);
+    } else if (wire == 1 || wire == 5) {
+      const std::size_t skip = wire == 1 ? 8 : 4;
+      if (rec.size() < skip) return std::nullopt;
+      rec.remove_prefix(skip);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file_name, std::uint64_t offset) const {
@@ -32,12 +65,15 @@ std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file
   DayFileReader reader(dir_ / file_name, offset);
   while (const auto rec = reader.next()) {
     if (reader.record_member_offset() != offset) break;  // our writer never splits a record across members
-    Event ev;
-    if (decode_proto_event(*rec, ev)) continue;  // undecodable: not served
-    member->bytes += event_bytes(ev);
-    member->events.push_back(std::move(ev));
+    const auto id = record_id(*rec);
+    if (!id) continue;  // undecodable: not served
+    member->slots.push_back({*id, static_cast<std::uint32_t>(member->records.size()), static_cast<std::uint32_t>(rec->size())});
+    member->records += *rec;
   }
-  std::sort(member->events.begin(), member->events.end(), [](const Event& a, const Event& b) { return a.id < b.id; });
+  std::sort(member->slots.begin(), member->slots.end(),
+            [](const DecodedMember::Slot& a, const DecodedMember::Slot& b) { return a.id < b.id; });
+  member->records.shrink_to_fit();
+  member->bytes = sizeof(DecodedMember) + member->records.capacity() + member->slots.capacity() * sizeof(DecodedMember::Slot);
   return member;
 }
 

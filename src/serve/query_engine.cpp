@@ -92,8 +92,7 @@ bool QueryEngine::visit_rows(const std::vector<IndexRow>& rows, std::size_t star
   for (std::size_t i = start; i < rows.size(); ++i) {
     const IndexRow& row = rows[i];
     if (max_seq && row.seq > *max_seq) continue;  // committed after the snapshot: the live tail sends it
-    std::shared_ptr<const DecodedMember> member;
-    const Event* ev = load(row, member);
+    const std::optional<Event> ev = load(row);
     if (!ev || !f.matches(*ev)) continue;
     if (apply_rules && !served(*ev)) continue;
     if (!visit(*ev)) return false;
@@ -101,15 +100,13 @@ bool QueryEngine::visit_rows(const std::vector<IndexRow>& rows, std::size_t star
   return true;
 }
 
-const Event* QueryEngine::load(const IndexRow& row, std::shared_ptr<const DecodedMember>& holder) {
-  holder = cache_.get(row.file_name, row.member_offset);
-  if (const Event* ev = holder->find(row.id)) return ev;
+std::optional<Event> QueryEngine::load(const IndexRow& row) {
+  if (auto ev = cache_.get(row.file_name, row.member_offset)->find(row.id)) return ev;
   const auto fresh = index_.get(row.id);
-  if (!fresh) return nullptr;
+  if (!fresh) return std::nullopt;
   cache_.forget(row.file_name, row.member_offset);
   cache_.forget(fresh->file_name, fresh->member_offset);
-  holder = cache_.get(fresh->file_name, fresh->member_offset);
-  return holder->find(row.id);
+  return cache_.get(fresh->file_name, fresh->member_offset)->find(row.id);
 }
 
 bool QueryEngine::any_match(const Filter& f, const std::function<bool(const Event&)>& accept) {

@@ -74,10 +74,10 @@ class QueryEngine {
   std::uint64_t count(std::span<const Filter> filters);
   // Default-mode rules (latest version, deletions, expiry); always true with --history.
   bool served(const Event& ev);
-  // The event a row names, from the member cache (`holder` keeps its member alive), or nullptr. A miss
+  // The event a row names, decoded from its member in the cache, or nothing. A miss
   // is tried once more with the row read again and the member decoded afresh: compaction may have
   // replaced the day file under the row or the cache (docs/archive-format.md, "Compaction").
-  const Event* load(const IndexRow& row, std::shared_ptr<const DecodedMember>& holder);
+  std::optional<Event> load(const IndexRow& row);
 
   std::uint64_t effective_limit(const Filter& f) const;
   const QueryCounters& counters() const { return counters_; }
