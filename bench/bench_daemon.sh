@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Daemon benchmark (issue 11, "Performance"). Two measurements of proton-beam-daemon on loopback:
+#  1. Throughput: a generated corpus of N unique signed events (pb-gen-corpus, no duplicates, no invalid
+#     lines) served by 4 replay relays (tests/relay/replay_relay.mjs --shard i/4 --replicas 2: every event
+#     on 2 relays, each relay sends half of the corpus = 50% overlap), one daemon connection each. Wall time
+#     from the daemon's start until /metrics says stored == N (polled), stored events/s, daemon CPU per
+#     event (utime + stime from /proc), daemon peak RSS (VmHWM). Compared with `proton-beam convert`
+#     (validated: ids and signatures, fresh archive) on the same N events in the same run.
+#  2. Idle connections: bench/idle_relays.mjs, one ws server answering every REQ with EOSE only, under 500
+#     distinct URL paths (500 relays to the daemon); once /metrics says 500 connected and the server has
+#     seen 500 REQs: the daemon's VmRSS and VmHWM.
+# The relays run on the same 2 cores and take part of the CPU; their CPU is printed too.
+#
+# Usage: bench/bench_daemon.sh [EVENTS]   (default 200000; 20000 is a < 1 minute smoke run)
+# Env:   PB_BIN (default: scripts/build.sh --release, build-release/bin), PB_BENCH_CACHE (generated corpus,
+#        reused; default ~/.cache/proton-beam/bench-daemon), PB_BENCH_IDLE=500 (idle relay connections),
+#        PB_BENCH_DAEMON_OPTS="..." extra options for the throughput daemon (e.g. "--batch-size 5000"),
+#        PB_BENCH_KEEP=1 keeps the work directory (archives, logs) and prints its path
+# Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+IDLE=${PB_BENCH_IDLE:-500}
+CACHE=${PB_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/proton-beam/bench-daemon}
+if [ -n "${PB_BIN:-}" ]; then BIN=$PB_BIN; else scripts/build.sh --release > /dev/null; BIN=build-release/bin; fi
+BIN=$(cd "$BIN" && pwd)
+for b in proton-beam proton-beam-daemon pb-gen-corpus; do [ -x "$BIN/$b" ] || { echo "missing $BIN/$b" >&2; exit 2; }; done
+[ -d tests/node/node_modules/ws ] || { echo "run scripts/setup.sh first (needs tests/node/node_modules)" >&2; exit 2; }
+
+mkdir -p "$CACHE"
+CORPUS=$CACHE/corpus-$N-s11.jsonl
+if [ ! -s "$CORPUS" ]; then
+  echo "generating $N events (pb-gen-corpus --seed 11, 1 day, 10,000 authors) ..." >&2
+  "$BIN/pb-gen-corpus" -q --events "$N" --seed 11 --authors 10000 -o "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/pb-bench-daemon.XXXXXX")
+PIDS=()  # every process this script started, ended by id
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "${PB_BENCH_KEEP:-0}" = 1 ]; then echo "work dir: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+
+TICK=$(getconf CLK_TCK)
+now() { date +%s.%N; }
+cpu_s() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }   # utime + stime
+status_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }  # VmHWM, VmRSS
+wait_file() {  # FILE PID SECS: until FILE is non-empty; fails if PID died or SECS passed
+  local deadline=$((SECONDS + $3))
+  until [ -s "$1" ]; do
+    kill -0 "$2" 2>/dev/null || { echo "process $2 exited before writing $1" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "no $1 after $3 s" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
+DPID="" DPORT=""
+start_daemon() {  # NAME relay-options...
+  local name=$1; shift
+  "$BIN/proton-beam-daemon" -o "$W/$name" --listen 127.0.0.1:0 --ready-file "$W/$name.ready" \
+    --no-default-relays --no-discovery --backfill-since 0 --compaction=false "$@" \
+    > "$W/$name.out" 2> "$W/$name.err" < /dev/null &
+  DPID=$!
+  PIDS+=("$DPID")
+  wait_file "$W/$name.ready" "$DPID" 30
+  DPORT=$(cat "$W/$name.ready")
+}
+stop_daemon() { kill "$DPID"; wait "$DPID" || echo "daemon exited $? after SIGTERM (see $W)" >&2; }
+metric() { curl -sS --max-time 10 "http://127.0.0.1:$DPORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+wait_metric() {  # NAME WANT SECS: until the metric is >= WANT (polled every 0.1 s, bounded)
+  local deadline=$((SECONDS + $3)) got
+  until got=$(metric "$1") && [ -n "$got" ] && [ "${got%.*}" -ge "$2" ]; do
+    kill -0 "$DPID" 2>/dev/null || { echo "daemon exited; log:" >&2; tail -20 "$W"/*.err >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "$1 is '$got', not >= $2, after $3 s" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "corpus: $N unique events ($(du -m "$CORPUS" | cut -f1) MB JSONL; pb-gen-corpus --seed 11, 1 day, 10,000 authors, no duplicates or invalid lines)"
+echo "daemon options: defaults (--batch-size 500, --workers = cores, --fsync=true), --no-discovery --backfill-since 0 --compaction=false ${PB_BENCH_DAEMON_OPTS:-}"
+echo "binaries: $BIN ($(stat -c %y "$BIN/proton-beam-daemon" | cut -d. -f1))"
+
+# --- convert, validated, fresh archive: the reference rate (also warms the page cache for the relays) ---
+t0=$(now)
+/usr/bin/time -f '%U %S %M' -o "$W/convert.time" "$BIN/proton-beam" convert "$CORPUS" -o "$W/convert" \
+  --no-progress --summary-json "$W/convert.json" > /dev/null
+t1=$(now)
+read -r CU CS CRSS < "$W/convert.time"
+CVALID=$(python3 -c "import json;print(json.load(open('$W/convert.json'))['valid'])")
+[ "$CVALID" = "$N" ] || { echo "convert stored $CVALID of $N events" >&2; exit 1; }
+CONVERT_RATE=$(python3 -c "print($N / ($t1 - $t0))")
+python3 - "$W/convert.json" "$t0" "$t1" "$CU" "$CS" "$CRSS" "$N" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); t0, t1, u, st, rss, n = map(float, sys.argv[2:8])
+print(f"convert (validated, fresh archive): {n / (t1 - t0):,.0f} events/s wall ({t1 - t0:.2f} s for {int(n):,}; "
+      f"its own figure {s['events_per_s']:,.0f}/s), CPU {(u + st) / n * 1e6:.0f} us/event, peak RSS {rss / 1024:.0f} MB")
+PY
+
+# --- throughput: 4 replay relays, each event on 2 of them ---
+URLS=()
+for i in 0 1 2 3; do
+  node tests/relay/replay_relay.mjs --events "$CORPUS" --shard "$i/4" --replicas 2 --ready-file "$W/relay$i.ready" \
+    --watch-pid $$ > "$W/relay$i.log" 2>&1 &
+  PIDS+=("$!")
+  RPIDS[$i]=$!
+done
+for i in 0 1 2 3; do
+  wait_file "$W/relay$i.ready" "${RPIDS[$i]}" 60
+  URLS+=(--relay "ws://127.0.0.1:$(cat "$W/relay$i.ready")/")
+done
+RCPU0=0; for i in 0 1 2 3; do RCPU0=$(python3 -c "print($RCPU0 + $(cpu_s "${RPIDS[$i]}"))"); done
+
+t0=$(now)
+start_daemon daemon "${URLS[@]}" ${PB_BENCH_DAEMON_OPTS:-}
+wait_metric proton_beam_events_stored_total "$N" 1800
+t1=$(now)
+DCPU=$(cpu_s "$DPID")
+DHWM=$(status_mb "$DPID" VmHWM)
+RECEIVED=$(metric proton_beam_events_received_total)
+DUPS=$(metric proton_beam_events_duplicate_total)
+INVALID=$(metric proton_beam_events_invalid_total)
+PAUSES=$(metric proton_beam_backpressure_pauses_total)
+RCPU=0; for i in 0 1 2 3; do RCPU=$(python3 -c "print($RCPU + $(cpu_s "${RPIDS[$i]}"))"); done
+stop_daemon
+for i in 0 1 2 3; do kill "${RPIDS[$i]}" 2>/dev/null || true; done
+python3 - "$N" "$t0" "$t1" "$DCPU" "$DHWM" "$RECEIVED" "$DUPS" "$INVALID" "$PAUSES" "$RCPU0" "$RCPU" "$CONVERT_RATE" <<'PY'
+import sys
+n, t0, t1, cpu, hwm, rec, dups, inv, pauses, r0, r1, conv = map(float, sys.argv[1:13])
+rate = n / (t1 - t0)
+print(f"daemon, 4 relays x 50% overlap: {int(n):,} stored in {t1 - t0:.2f} s (daemon start -> stored == {int(n):,}): "
+      f"{rate:,.0f} stored events/s; received {int(rec):,} by then ({int(dups):,} duplicates, {int(inv)} invalid), "
+      f"{int(pauses)} back-pressure pauses")
+print(f"    daemon CPU {cpu:.1f} s = {cpu / n * 1e6:.0f} us/stored event; peak RSS (VmHWM) {hwm:.0f} MB; "
+      f"the 4 node relays used {r1 - r0:.1f} s CPU meanwhile")
+print(f"    ratio daemon / convert (validated): {rate / conv:.2f} (target >= 0.8)")
+PY
+
+# --- idle: IDLE relays (URL paths of one server) that send EOSE and nothing else ---
+node bench/idle_relays.mjs --ready-file "$W/idle-relays.ready" --watch-pid $$ > "$W/idle-relays.log" 2>&1 &
+IPID=$!
+PIDS+=("$IPID")
+wait_file "$W/idle-relays.ready" "$IPID" 60
+IPORT=$(cat "$W/idle-relays.ready")
+IURLS=()
+for i in $(seq 1 "$IDLE"); do IURLS+=(--relay "ws://127.0.0.1:$IPORT/idle/$i"); done
+t0=$(now)
+start_daemon idle "${IURLS[@]}"
+wait_metric proton_beam_relays_connected "$IDLE" 300
+deadline=$((SECONDS + 300))
+until grep -q "REQS n=$IDLE " "$W/idle-relays.log"; do
+  [ $SECONDS -lt $deadline ] || { echo "the idle server saw fewer than $IDLE REQs in 300 s" >&2; exit 1; }
+  sleep 0.1
+done
+t1=$(now)
+python3 - "$IDLE" "$t0" "$t1" "$(status_mb "$DPID" VmRSS)" "$(status_mb "$DPID" VmHWM)" "$(cpu_s "$DPID")" <<'PY'
+import sys
+k, t0, t1, rss, hwm, cpu = map(float, sys.argv[1:7])
+print(f"idle: {int(k)} relay connections up and subscribed {t1 - t0:.1f} s after the daemon's start "
+      f"(CPU {cpu:.1f} s); daemon VmRSS {rss:.0f} MB, VmHWM {hwm:.0f} MB (target <= 150 MB at 500: "
+      f"ratio {rss / 150:.2f} of the budget)")
+PY
+stop_daemon
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (figures from a shared machine are lower bounds; compare ratios within one run)"
