@@ -81,7 +81,10 @@ mkfifo in.fifo
 CONVERT=$!
 exec 3<>in.fifo  # read-write: never blocks, even if convert failed to start
 head -1 events.jsonl >&3  # convert sniffs its input's first bytes before it opens the archive
-locked() { ! flock -n -x busy/.proton-beam.lock true; }
+# Watch /proc/locks for the lock file's inode: probing with flock would itself take the lock for a moment,
+# and a convert opening the archive in that moment would be refused (seen in CI).
+LOCK_INODE=$(stat -c %i busy/.proton-beam.lock)
+locked() { grep -q ":$LOCK_INODE " /proc/locks; }
 for i in $(seq 600); do locked && break; kill -0 $CONVERT || fail "convert exited: $(cat convert.out)"; sleep 0.05; done
 locked || fail "convert did not take the lock"
 rc=0
