@@ -34,37 +34,8 @@ using test::write_archive;
 namespace fs = std::filesystem;
 constexpr std::int64_t kDay0 = 20'000;
 
-// Signs with one fixed key: salvaged records of damaged members get their signatures checked.
-class Signer {
- public:
-  Signer() : ctx_(secp256k1_context_create(SECP256K1_CONTEXT_NONE)) {
-    std::array<std::uint8_t, 32> secret{};
-    secret[31] = 7;
-    if (!secp256k1_keypair_create(ctx_, &kp_, secret.data())) throw std::runtime_error("keypair");
-    secp256k1_xonly_pubkey xonly;
-    if (!secp256k1_keypair_xonly_pub(ctx_, &xonly, nullptr, &kp_) ||
-        !secp256k1_xonly_pubkey_serialize(ctx_, pubkey_.data(), &xonly))
-      throw std::runtime_error("pubkey");
-  }
-  ~Signer() { secp256k1_context_destroy(ctx_); }
-  Signer(const Signer&) = delete;
-  Signer& operator=(const Signer&) = delete;
-
-  void sign(Event& e) {
-    e.pubkey = pubkey_;
-    e.id = compute_event_id(e, scratch_);
-    if (!secp256k1_schnorrsig_sign32(ctx_, e.sig.data(), e.id.data(), &kp_, nullptr)) throw std::runtime_error("sign");
-  }
-
- private:
-  secp256k1_context* ctx_;
-  secp256k1_keypair kp_{};
-  Id32 pubkey_{};
-  std::string scratch_;
-};
-
 std::vector<Event> make_events(std::size_t n, std::uint32_t seed, int days = 2) {
-  static Signer signer;
+  static test::Signer signer(7);
   std::mt19937_64 rng(seed);
   std::vector<Event> out;
   for (std::size_t i = 0; i < n; ++i) {
