@@ -4,6 +4,8 @@
 #include <ctime>
 #include <unordered_set>
 
+#include <fmt/format.h>
+
 #include "nostr/hex.hpp"
 #include "serve/event_rules.hpp"
 
@@ -92,9 +94,12 @@ bool QueryEngine::visit_rows(const std::vector<IndexRow>& rows, std::size_t star
   for (std::size_t i = start; i < rows.size(); ++i) {
     const IndexRow& row = rows[i];
     if (max_seq && row.seq > *max_seq) continue;  // committed after the snapshot: the live tail sends it
+    // The rules that need only the row run before the member is inflated: a profile query's older
+    // versions and deleted events cost an index look-up, not a decode.
+    if (apply_rules && !row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) continue;
     const std::optional<Event> ev = load(row);
     if (!ev || !f.matches(*ev)) continue;
-    if (apply_rules && !served(*ev)) continue;
+    if (apply_rules && !event_served(*ev)) continue;
     if (!visit(*ev)) return false;
   }
   return true;
@@ -109,45 +114,98 @@ std::optional<Event> QueryEngine::load(const IndexRow& row) {
   return cache_.get(fresh->file_name, fresh->member_offset)->find(row.id);
 }
 
-bool QueryEngine::any_match(const Filter& f, const std::function<bool(const Event&)>& accept) {
-  bool found = false;
-  scan(f, std::nullopt, false, std::nullopt, kMinPageRows, [&](const Event& ev) {
-    found = accept(ev);
-    return !found;
-  });
-  return found;
-}
-
 bool QueryEngine::served(const Event& ev) {
   if (limits_.history) return true;
+  latest_.clear();  // called for events committed since the last call: a newer version may have come
+  return row_served(StoredKey{ev.id, ev.pubkey, ev.kind, ev.created_at}) && event_served(ev);
+}
+
+// The index answers filters exactly (the tag index holds every tag's first value), so these checks are
+// SQL counts and look-ups; only an addressable event's d tag needs the event itself.
+bool QueryEngine::deleted(const StoredKey& k, const std::optional<std::string>& address) {
+  if (k.kind == 5) return false;
+  IndexQuery del;
+  del.authors = {k.pubkey};
+  del.kinds = {5};
+  del.tags = {{'e', {to_hex(k.id)}}};
+  charge(1);
+  if (index_.count(del) > 0) return true;
+  if (!address) return false;
+  del.tags = {{'a', {*address}}};
+  del.since = k.created_at;
+  return index_.count(del) > 0;
+}
+
+bool QueryEngine::row_served(const StoredKey& k) {
+  if (limits_.history) return true;
+  if (is_addressable(k.kind)) return !deleted(k, std::nullopt);  // the address needs the d tag: event_served
+  std::optional<std::string> address;
+  if (is_replaceable(k.kind)) address = fmt::format("{}:{}:", k.kind, to_hex(k.pubkey));
+  if (deleted(k, address)) return false;
+  return !address || latest_version(*address, k, "") == k.id;
+}
+
+bool QueryEngine::event_served(const Event& ev) {
+  if (limits_.history) return true;
   if (expired(ev, static_cast<std::int64_t>(std::time(nullptr)))) return false;
+  if (!is_addressable(ev.kind)) return true;
   const auto address = address_of(ev);
-  if (ev.kind != 5) {
-    Filter del;
-    del.authors = std::vector<Id32>{ev.pubkey};
-    del.kinds = std::vector<std::int32_t>{5};
-    del.tags = {TagCondition{'e', {to_hex(ev.id)}}};
-    if (any_match(del, [](const Event&) { return true; })) return false;
-    if (address) {
-      del.tags = {TagCondition{'a', {*address}}};
-      del.since = ev.created_at;
-      if (any_match(del, [](const Event&) { return true; })) return false;
-    }
+  const StoredKey k{ev.id, ev.pubkey, ev.kind, ev.created_at};
+  return !deleted(k, address) && latest_version(*address, k, d_tag(ev)) == ev.id;
+}
+
+// The id served for an address: its newest version (ties: the lowest id), remembered for the rest of
+// the call. Addressable versions come from the tag index by d value and are confirmed on the event,
+// since the index also lists a second d tag's value.
+Id32 QueryEngine::latest_version(const std::string& address, const StoredKey& k, const std::string& d) {
+  if (const auto it = latest_.find(address); it != latest_.end()) return it->second;
+  IndexQuery versions;
+  versions.authors = {k.pubkey};
+  versions.kinds = {k.kind};
+  Id32 latest = k.id;
+  if (!is_addressable(k.kind)) {
+    versions.limit = 1;
+    const auto rows = index_.query(versions);
+    charge(rows.size());
+    if (!rows.empty()) latest = rows.front().id;
+  } else {
+    if (!d.empty()) versions.tags = {{'d', {d}}};
+    scan_index(versions, [&](const IndexRow& row) {
+      const auto v = load(row);
+      if (!v || d_tag(*v) != d) return true;
+      latest = v->id;
+      return false;
+    });
   }
-  if (!address) return true;
-  // The latest version of this address across the archive (ties: lowest id) is the one served.
-  Filter versions;
-  versions.authors = std::vector<Id32>{ev.pubkey};
-  versions.kinds = std::vector<std::int32_t>{ev.kind};
-  const std::string d = d_tag(ev);
-  if (is_addressable(ev.kind) && !d.empty()) versions.tags = {TagCondition{'d', {d}}};
-  bool latest = false;
-  any_match(versions, [&](const Event& v) {
-    if (is_addressable(ev.kind) && d_tag(v) != d) return false;
-    latest = v.id == ev.id;
-    return true;
-  });
+  latest_.emplace(address, latest);
   return latest;
+}
+
+void QueryEngine::scan_index(IndexQuery q, const std::function<bool(const IndexRow&)>& visit) {
+  // Keyset pages over (created_at DESC, id ASC), as scan_page, without the filter and rules.
+  std::optional<ScanKey> after;
+  std::uint64_t extra = 0;
+  while (true) {
+    if (after) q.until = after->created_at;
+    q.limit = kMinPageRows + extra;
+    const auto rows = index_.query(q);
+    charge(rows.size());
+    bool fresh = false;
+    for (const IndexRow& row : rows) {
+      if (after && row.created_at == after->created_at && row.id <= after->id) continue;
+      fresh = true;
+      if (!visit(row)) return;
+    }
+    if (rows.size() < *q.limit) return;
+    if (!fresh) {
+      extra = extra * 2 + kMinPageRows;
+      continue;
+    }
+    const IndexRow& tail = rows.back();
+    extra = static_cast<std::uint64_t>(
+        std::count_if(rows.begin(), rows.end(), [&](const IndexRow& r) { return r.created_at == tail.created_at; }));
+    after = ScanKey{tail.created_at, tail.id};
+  }
 }
 
 std::vector<Event> QueryEngine::req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq) {
@@ -161,6 +219,7 @@ std::vector<Event> QueryEngine::req(std::span<const Filter> filters, std::option
 bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
                            std::chrono::steady_clock::time_point deadline) {
   p.scans.resize(filters.size());
+  latest_.clear();  // remembered versions are valid within one slice
   counters_.rows_examined = p.rows_examined;
   for (; p.next_filter < filters.size(); ++p.next_filter) {
     const Filter& f = filters[p.next_filter];
@@ -190,6 +249,7 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
 std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after) {
   std::vector<Event> out;
   if (limit == 0) return out;
+  latest_.clear();
   scan(f, after, !limits_.history, std::nullopt, page_rows_for(limit), [&](const Event& ev) {
     out.push_back(ev);
     return out.size() < limit;
@@ -207,6 +267,7 @@ std::uint64_t QueryEngine::count(std::span<const Filter> filters) {
     return index_.count(to_index_query(filters[0]));
   }
   std::unordered_set<Id32, IdHash> seen;
+  latest_.clear();
   if (limits_.history) {
     for (const Filter& f : filters) {
       if (f.is_empty_set()) continue;

@@ -10,6 +10,8 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "archive/index.hpp"
@@ -91,13 +93,25 @@ class QueryEngine {
                  std::size_t page_rows, const EventVisitor& visit);
   bool visit_rows(const std::vector<IndexRow>& rows, std::size_t start, const Filter& f, bool apply_rules,
                   std::optional<std::int64_t> max_seq, const EventVisitor& visit);
-  bool any_match(const Filter& f, const std::function<bool(const Event&)>& accept);
+  // What the default-mode rules need of a stored event; an index row has it.
+  struct StoredKey {
+    const Id32& id;
+    const Id32& pubkey;
+    std::int32_t kind;
+    std::int64_t created_at;
+  };
+  bool row_served(const StoredKey& k);    // deletion by id; replaceable kinds' deletion and latest version
+  bool event_served(const Event& ev);     // expiry; addressable kinds' deletion and latest version
+  bool deleted(const StoredKey& k, const std::optional<std::string>& address);
+  Id32 latest_version(const std::string& address, const StoredKey& k, const std::string& d);
+  void scan_index(IndexQuery q, const std::function<bool(const IndexRow&)>& visit);
   void charge(std::size_t rows);
 
   ArchiveIndex& index_;
   MemberCache& cache_;
   const QueryLimits& limits_;
   QueryCounters counters_;
+  std::unordered_map<std::string, Id32> latest_;  // address -> served id, cleared per call / slice
 };
 
 IndexQuery to_index_query(const Filter& f);
