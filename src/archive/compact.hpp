@@ -21,10 +21,10 @@
 namespace pb {
 
 // When a day file is worth compacting. Sizes are compressed bytes, as the index knows them; a member of
-// the writer's normal size holds member_bytes of records, ~350-400 KiB compressed for typical events.
+// the writer's normal size holds member_bytes of records, ~40-50% of that compressed for typical events.
 struct CompactPolicy {
   std::uint64_t min_members = 8;        // "more than a few members"
-  std::uint64_t avg_member_divisor = 16;  // average compressed member below member_bytes / this
+  std::uint64_t avg_member_divisor = 8;  // average compressed member below member_bytes / this
   std::int64_t grace_seconds = 3600;    // daemon: a day is compacted this long after it ended (UTC)
 };
 

@@ -22,7 +22,8 @@ namespace {
 constexpr std::size_t kInputChunk = 2u << 20;
 constexpr std::size_t kOutputChunk = 256u << 10;
 // A whole member is inflated in one libdeflate call (about twice zlib's speed) when its compressed bytes
-// are in the input buffer and its output fits in this much room: our writer's members hold ~1 MiB.
+// are in the input buffer and its output fits in this much room: our writer's members hold ~128 KiB
+// (1 MiB before 2026-12), plus at most one record.
 constexpr std::size_t kWholeMemberRoom = (1u << 20) + (512u << 10);
 // Never inflate into less room than this: tiny inflate calls would dominate the cost.
 constexpr std::size_t kMinFree = 64u << 10;

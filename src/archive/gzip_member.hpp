@@ -11,8 +11,10 @@ struct libdeflate_compressor;
 
 namespace pb {
 
-// Raw record bytes per member before the writer seals it (~1 MiB keeps random access cheap).
-inline constexpr std::size_t kDefaultMemberBytes = 1u << 20;
+// Raw record bytes per member before the writer seals it. A reader of one event inflates its whole
+// member: 128 KiB made serve's scattered queries ~8-30x faster than 1 MiB for 1.8% more bytes
+// (docs/archive-format.md, "Member size").
+inline constexpr std::size_t kDefaultMemberBytes = 128u << 10;
 
 class GzipMemberCompressor {
  public:

@@ -34,6 +34,7 @@ struct CompactArgs {
   std::vector<std::string> days;  // YYYY-MM-DD
   std::string summary_json;
   int compression_level = 6;
+  std::size_t member_kib = kDefaultMemberBytes >> 10;
   bool no_fsync = false;
 };
 
@@ -138,6 +139,7 @@ int run(const CompactArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   ArchiveWriterOptions wo;
   wo.compression_level = a.compression_level;
+  wo.member_bytes = a.member_kib << 10;
   wo.fsync = !a.no_fsync;
   wo.compression_threads = 0;
   ArchiveWriter w(a.dir, wo);  // takes the writer lock (refused while another process writes) and recovers
@@ -209,6 +211,9 @@ CommandRunner register_compact(CLI::App& app) {
   cmd->add_option("--summary-json", args->summary_json, "Write the machine-readable summary to FILE ('-' for stdout)");
   cmd->add_option("--compression-level", args->compression_level, "gzip level of the rewritten members, 0-9")
       ->check(CLI::Range(0, 9))
+      ->capture_default_str();
+  cmd->add_option("--member-kib", args->member_kib, "Advanced: records per gzip member, in KiB (docs/archive-format.md)")
+      ->check(CLI::Range(16, 16384))
       ->capture_default_str();
   cmd->add_flag("--no-fsync", args->no_fsync, "Advanced: skip fsync (still safe against kills, not power loss)");
   return [args] { return run(*args); };

@@ -78,6 +78,9 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
   cmd->add_option("--commit-mb", a.commit_mb,
                   "Advanced: commit the index after this many MiB of new records (smaller = less redone after a crash)")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--member-kib", a.member_kib,
+                  "Advanced: records per gzip member of new day files, in KiB (smaller: faster random reads, e.g. serve)")
+      ->capture_default_str()->check(CLI::Range(16, 16384));
   cmd->add_flag("--no-fsync", a.no_fsync,
                 "Advanced: skip fdatasync before commits (still safe against kills, not against power loss)");
   add_s3_options(cmd, a.s3, true);
@@ -86,6 +89,7 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
 PipelineResult run_pipeline(PipelineArgs& a, const std::string& command) {
   a.opt.writer.compression_level = a.compression_level;
   a.opt.writer.commit_bytes = a.commit_mb << 20;
+  a.opt.writer.member_bytes = a.member_kib << 10;
   a.opt.writer.fsync = !a.no_fsync;
   if (a.opt.threads == 0) a.opt.threads = std::max(1u, std::thread::hardware_concurrency());
   // Resolved first: a bad URL or missing credentials should stop the run before it converts anything.

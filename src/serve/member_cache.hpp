@@ -1,5 +1,5 @@
 // A small LRU of decoded gzip members, shared by the query workers and bounded in bytes: each cache miss
-// costs decompressing one ~1 MiB member, so popular members (the newest day, a busy author) stay decoded.
+// costs decompressing one member (~128 KiB of records), so popular members (the newest day, a busy author) stay decoded.
 #pragma once
 
 #include <cstddef>
