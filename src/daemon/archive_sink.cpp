@@ -1,5 +1,7 @@
 #include "daemon/archive_sink.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "archive/compact.hpp"
@@ -39,7 +41,7 @@ void ArchiveSink::run() {
       if (item) apply(*item);
       if (pending_ >= batch_size_ || writer_->should_commit()) commit();
       if (std::chrono::steady_clock::now() >= deadline) {
-        if (pending_ > 0 || !cursors_.empty()) commit();
+        if (pending_ > 0 || cursor_ready()) commit();
         maybe_compact();
         deadline = std::chrono::steady_clock::now() + interval_;
         status_.last_tick_steady_ms = steady_ms();
@@ -60,7 +62,10 @@ void ArchiveSink::run() {
 
 void ArchiveSink::apply(CheckedEvent& ev) {
   RelayCounters& rc = *ev.relay;
-  if (ev.known) {
+  CursorHold& cursor = cursors_[ev.relay];
+  if (ev.outcome == CheckedEvent::Outcome::history_end) return cursor.end(ev.history.run, ev.history.events);
+  if (ev.outcome == CheckedEvent::Outcome::dropped) return cursor.event(ev.history.run, std::nullopt);
+  if (ev.outcome == CheckedEvent::Outcome::known) {
     rc.bump(&Counters::duplicates);
   } else {
     StagedEvent staged{ev.id, ev.pubkey, ev.created_at, ev.kind, ev.record, ev.tags};
@@ -76,9 +81,11 @@ void ArchiveSink::apply(CheckedEvent& ev) {
   }
   // A relay's cursor never runs ahead of the clock (a relay serving far-future events must not make us
   // skip the present on the next REQ).
-  const std::int64_t at = std::min(ev.created_at, unix_now());
-  auto [it, inserted] = cursors_.try_emplace(ev.relay, at);
-  if (!inserted) it->second = std::max(it->second, at);
+  cursor.event(ev.history.run, std::min(ev.created_at, unix_now()));
+}
+
+bool ArchiveSink::cursor_ready() const {
+  return std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.ready(); });
 }
 
 void ArchiveSink::enable_compaction(std::int64_t grace_seconds) { compact_grace_ = std::max<std::int64_t>(0, grace_seconds); }
@@ -110,13 +117,18 @@ void ArchiveSink::maybe_compact() {
 }
 
 void ArchiveSink::commit() {
-  for (const auto& [relay, at] : cursors_)
-    if (at > relay->cursor.load()) writer_->stage_relay_cursor(relay->url, at);
+  std::vector<std::pair<std::shared_ptr<RelayCounters>, std::int64_t>> moved;
+  for (auto it = cursors_.begin(); it != cursors_.end();) {
+    const auto& relay = it->first;
+    if (const auto at = it->second.take(); at && *at > relay->cursor.load()) {
+      writer_->stage_relay_cursor(relay->url, *at);
+      moved.emplace_back(relay, *at);
+    }
+    it = it->second.idle() ? cursors_.erase(it) : std::next(it);
+  }
   const auto ids = writer_->commit();
   for (const auto& id : ids) seen_.erase(id);
-  for (const auto& [relay, at] : cursors_)
-    if (at > relay->cursor.load()) relay->cursor = at;
-  cursors_.clear();
+  for (const auto& [relay, at] : moved) relay->cursor = at;
   pending_ = 0;
   status_.last_commit_unix = unix_now();
   status_.last_tick_steady_ms = steady_ms();

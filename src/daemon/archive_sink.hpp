@@ -1,5 +1,6 @@
 // The single writer thread: adds checked events to the ArchiveWriter and commits every batch_size stored
-// events or batch_interval seconds, staging each relay's newest created_at in the same transaction.
+// events or batch_interval seconds, staging each relay's newest created_at in the same transaction (held
+// back while the relay's history is being paged: cursor_hold.hpp).
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "archive/writer.hpp"
+#include "daemon/cursor_hold.hpp"
 #include "daemon/daemon_log.hpp"
 #include "daemon/discovery_feed.hpp"
 #include "daemon/pipeline_types.hpp"
@@ -54,7 +56,8 @@ class ArchiveSink {
   std::function<void()> on_failure_;
   std::atomic<DiscoveryFeed*> discovery_{nullptr};  // gets the relay hints of each event stored (null: discovery off)
   std::size_t pending_ = 0;
-  std::map<std::shared_ptr<RelayCounters>, std::int64_t> cursors_;  // staged for the next commit
+  bool cursor_ready() const;
+  std::map<std::shared_ptr<RelayCounters>, CursorHold> cursors_;  // what each relay's cursor may move to
   std::atomic<std::int64_t> compact_grace_{-1};            // -1: compaction off (set from another thread)
   std::map<std::string, std::uint64_t> compact_checked_;  // day file -> committed length last judged
   std::thread thread_;

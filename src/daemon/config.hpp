@@ -36,6 +36,7 @@ struct DaemonConfig {
   std::string ca_file;                       // extra CA bundle for wss (tests: a self-signed cert)
   std::int64_t overlap_seconds = 900;        // REQ since = cursor - overlap
   std::optional<std::int64_t> backfill_since;  // first REQ of a relay without a cursor: since = this
+  std::size_t page_size = 500;               // history REQs ask limit = this; a full answer is paged with until
   std::int64_t reconnect_min_ms = 1000;
   std::int64_t reconnect_max_ms = 300'000;
   std::int64_t stable_after_ms = 60'000;     // an open connection this old resets the backoff

@@ -111,7 +111,7 @@ std::vector<OptionSpec> build() {
   s.push_back(boolean("verbose", OptKind::flag, "-v,--verbose", "Log connections and rejections on stderr too", &DaemonConfig::verbose));
   s.push_back(text("ca_file", "--ca-file", "PEM CA bundle trusted for wss (in addition to nothing: replaces the system store)", &DaemonConfig::ca_file, true));
   s.push_back(integer("overlap_seconds", "--overlap-seconds", "REQ since = cursor - this", &DaemonConfig::overlap_seconds, 0, 365LL * 86400, true));
-  s.push_back({"backfill_since", OptKind::text, "--backfill-since", "First REQ of a relay without a cursor asks since=TS (default: now - overlap)", true,
+  s.push_back({"backfill_since", OptKind::text, "--backfill-since", "A relay without a cursor: fetch its history from TS on, paged (default: now - overlap)", true,
                [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
                  std::int64_t ts = 0;
                  if (auto err = parse_int(v, 0, INT64_MAX / 2, ts)) return err;
@@ -119,6 +119,7 @@ std::vector<OptionSpec> build() {
                  return std::nullopt;
                },
                [](const DaemonConfig& c) { return c.backfill_since ? std::to_string(*c.backfill_since) : std::string(); }});
+  s.push_back(integer("page_size", "--page-size", "History REQs ask limit=N; a full answer is paged back with until", &DaemonConfig::page_size, 1, 100'000, true));
   s.push_back(integer("reconnect_min_ms", "--reconnect-min-ms", "First reconnect delay", &DaemonConfig::reconnect_min_ms, 1, 86'400'000, true));
   s.push_back(integer("reconnect_max_ms", "--reconnect-max-ms", "Largest reconnect delay", &DaemonConfig::reconnect_max_ms, 1, 86'400'000, true));
   s.push_back(integer("stable_after_ms", "--stable-after-ms", "Open this long: the backoff resets", &DaemonConfig::stable_after_ms, 0, 86'400'000, true));

@@ -24,6 +24,7 @@ struct Counters {
   std::atomic<std::uint64_t> rate_limited{0};  // CLOSED "rate-limited:"
   std::atomic<std::uint64_t> closed_other{0};  // other CLOSED for our subscription
   std::atomic<std::uint64_t> backpressure{0};  // times reading was paused because the queue was full
+  std::atomic<std::uint64_t> pages{0};         // history paging REQs sent (until = the oldest seen)
 };
 
 using Counter = std::atomic<std::uint64_t> Counters::*;

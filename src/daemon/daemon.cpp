@@ -73,7 +73,7 @@ DiscoverySettings discovery_settings(const DaemonConfig& cfg) {
 struct IoSide {
   IoSide(asio::io_context& io, const DaemonConfig& cfg, WorkQueue<InboundEvent>& events, DaemonLog& log, Counters& global,
          std::map<std::string, std::int64_t> cursors, DiscoveryFeed* feed)
-      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg), {}, {}},
+      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg), {}, 0, {}},
         manager(std::make_shared<RelayManager>(ctx, std::move(cursors))) {
     if (!feed) return;
     discovery = std::make_shared<Discovery>(io, *manager, *feed, log, discovery_settings(cfg));

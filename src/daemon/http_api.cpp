@@ -43,6 +43,7 @@ std::string metrics_text(const HttpApiState& s) {
   metric(out, "proton_beam_relay_disconnects_total", "counter", "Relay connections lost or closed", g.disconnects);
   metric(out, "proton_beam_relay_auth_total", "counter", "NIP-42 AUTH answers sent", g.auth_sent);
   metric(out, "proton_beam_relay_rate_limited_total", "counter", "CLOSED rate-limited answers", g.rate_limited);
+  metric(out, "proton_beam_relay_history_pages_total", "counter", "History paging REQs sent (until = the oldest event seen)", g.pages);
   metric(out, "proton_beam_backpressure_pauses_total", "counter", "Times a relay was paused because the queue was full", g.backpressure);
   metric(out, "proton_beam_relays_connected", "gauge", "Relays with an open connection", s.relays.connected());
   metric(out, "proton_beam_commits_total", "counter", "Archive commits", s.sink.commits);

@@ -16,6 +16,12 @@ std::int64_t unix_now() {
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
+std::string req_message(const std::string& sub, const Filter& f) {
+  std::string req = "[\"REQ\",";
+  append_json_string(req, sub);
+  return req + "," + f.to_json() + "]";
+}
+
 }  // namespace
 
 RelayConnection::RelayConnection(RelayContext& ctx, Nip42Signer& signer, std::shared_ptr<RelayCounters> counters)
@@ -96,44 +102,125 @@ void RelayConnection::on_open() {
   send_req();
 }
 
+// Each REQ opens a history run: until its end mark is queued, what the events read may move the relay's
+// cursor to is held back by the writer (a re-sent REQ abandons the run before; a later run releases it).
 void RelayConnection::send_req() {
   if (!client_ || !open_) return;
+  close_page();
   sub_ = fmt::format("pb{}", ++sub_gen_);
+  eose_ = false;
   Filter f = ctx_.filter;
   const std::int64_t cursor = counters_->cursor.load();
   const auto& c = ctx_.config;
   if (cursor >= 0) f.since = std::max<std::int64_t>(0, cursor - c.overlap_seconds);
   else if (c.backfill_since) f.since = *c.backfill_since;
   else f.since = std::max<std::int64_t>(0, unix_now() - c.overlap_seconds);
-  std::string req = "[\"REQ\",";
-  append_json_string(req, sub_);
-  req += "," + f.to_json() + "]";
-  if (!client_->send(std::move(req))) fail("could not send REQ (send queue refused it)");  // never stay deaf
+  f.limit = static_cast<std::int64_t>(c.page_size);
+  pager_.emplace(*f.since, c.page_size);
+  run_ = ++ctx_.history_runs;
+  run_events_ = 0;
+  send(req_message(sub_, f), "could not send REQ (send queue refused it)");
+}
+
+void RelayConnection::send_page() {
+  if (!client_ || !open_ || !pager_ || !pager_->until()) return;
+  page_sub_ = fmt::format("pg{}", ++sub_gen_);
+  Filter f = ctx_.filter;
+  f.since = pager_->since();
+  f.until = *pager_->until();
+  f.limit = static_cast<std::int64_t>(pager_->page_size());
+  counters_->bump(&Counters::pages);
+  send(req_message(page_sub_, f), "could not send a history page REQ (send queue refused it)");
+}
+
+bool RelayConnection::end_page() {
+  const PageStep step = pager_->end_page();
+  switch (step.verdict) {
+    case PageVerdict::more: return send_page(), true;
+    case PageVerdict::skip_second:
+      ctx_.log.warn(fmt::format("relay {}: a full page of events at created_at {}: paging on before it (what the relay "
+                                "holds at that second beyond its limit cannot be asked for with until)",
+                                url(), step.until + 1));
+      return send_page(), true;
+    case PageVerdict::no_progress:
+      ctx_.log.warn(fmt::format("relay {}: history paging stopped: a full page with nothing at or before until={} "
+                                "(the relay ignores until)", url(), pager_->until().value_or(0)));
+      break;
+    case PageVerdict::complete: break;
+  }
+  return finish_history();
+}
+
+// The run's end mark follows its events through the queues; from now on events are not tagged.
+bool RelayConnection::finish_history() {
+  InboundEvent mark{counters_, {}, 0, 0, {run_, true, run_events_}};
+  pager_.reset();
+  run_ = run_events_ = 0;
+  return push(std::move(mark));
+}
+
+void RelayConnection::close_page() {
+  if (page_sub_.empty()) return;
+  std::string close = "[\"CLOSE\",";
+  append_json_string(close, page_sub_);
+  page_sub_.clear();
+  send(close + "]", "could not send CLOSE (send queue refused it)");
+}
+
+void RelayConnection::send(std::string message, const char* what) {
+  if (!client_->send(std::move(message))) fail(what);  // never stay deaf
+}
+
+bool RelayConnection::push(InboundEvent&& item) {
+  if (ctx_.events.try_push(item)) return true;
+  held_ = std::move(item);  // the queue is full: hold this one, pause reading until there is room
+  counters_->bump(&Counters::backpressure);
+  return false;
 }
 
 bool RelayConnection::on_message(std::string&& frame) {
   RelayMessage m = ctx_.parser.parse(frame);
   switch (m.type) {
     case RelayMsgType::event: {
-      if (m.sub != sub_) {
+      const bool page = !page_sub_.empty() && m.sub == page_sub_;
+      if (m.sub != sub_ && !page) {
         counters_->bump(&Counters::unknown_sub);
         note("EVENT for unknown subscription " + m.sub.substr(0, 64), counters_->unknown_sub.load());
         return true;
       }
       counters_->bump(&Counters::received);
+      if (pager_ && (page || !eose_)) pager_->event(ctx_.parser.created_at(m.event));  // a stored event
       const std::size_t offset = static_cast<std::size_t>(m.event.data() - frame.data()), size = m.event.size();
-      InboundEvent item{counters_, std::move(frame), offset, size};
-      if (ctx_.events.try_push(item)) return true;
-      held_ = std::move(item);  // the queue is full: hold this one, pause reading until there is room
-      counters_->bump(&Counters::backpressure);
-      return false;
+      InboundEvent item{counters_, std::move(frame), offset, size, {}};
+      if (run_) {  // read before the history run ended: the writer holds the cursor for it (cursor_hold.hpp)
+        item.history.run = run_;
+        ++run_events_;
+      }
+      return push(std::move(item));
     }
-    case RelayMsgType::eose: eose_ = eose_ || m.sub == sub_; break;
+    case RelayMsgType::eose:
+      if (m.sub == sub_ && !eose_) {
+        eose_ = true;
+        if (pager_) return end_page();
+      } else if (!page_sub_.empty() && m.sub == page_sub_) {
+        close_page();
+        if (pager_) return end_page();
+      }
+      break;
     case RelayMsgType::notice:
       counters_->bump(&Counters::notices);
       note("NOTICE " + m.text.substr(0, 200), counters_->notices.load());
       break;
-    case RelayMsgType::closed: if (m.sub == sub_) on_closed_sub(m.text); break;
+    case RelayMsgType::closed:
+      if (m.sub == sub_) {
+        sub_.clear();
+        close_page();
+        on_closed_sub(m.text, &RelayConnection::send_req);
+      } else if (!page_sub_.empty() && m.sub == page_sub_) {
+        page_sub_.clear();
+        on_closed_sub(m.text, &RelayConnection::send_page);
+      }
+      break;
     case RelayMsgType::auth: challenge_ = m.text.substr(0, 512); break;
     case RelayMsgType::ok: break;
     case RelayMsgType::other:
@@ -145,20 +232,20 @@ bool RelayConnection::on_message(std::string&& frame) {
   return true;
 }
 
-void RelayConnection::on_closed_sub(const std::string& reason) {
-  sub_.clear();
+// Our live subscription or the history page in flight was closed by the relay; `again` sends it anew.
+void RelayConnection::on_closed_sub(const std::string& reason, void (RelayConnection::*again)()) {
   if (starts_with(reason, "auth-required:") && !challenge_.empty() && !auth_tried_) {
     auth_tried_ = true;
     counters_->bump(&Counters::auth_sent);
     ctx_.log.info(fmt::format("relay {} requires NIP-42 auth: answering the challenge", url()));
     client_->send(signer_.auth_message(url(), challenge_, unix_now()));
-    return send_req();  // processed after our AUTH (relays handle a connection's messages in order)
+    return (this->*again)();  // processed after our AUTH (relays handle a connection's messages in order)
   }
   if (starts_with(reason, "rate-limited:")) {
     counters_->bump(&Counters::rate_limited);
     const auto delay = backoff_.next();
     ctx_.log.info(fmt::format("relay {} rate-limited us ({}): REQ again in {} ms", url(), reason, delay.count()));
-    return schedule(delay, &RelayConnection::send_req);
+    return schedule(delay, again);
   }
   counters_->bump(&Counters::closed_other);
   fail("subscription closed by relay: " + reason.substr(0, 200));  // never stay connected but deaf
@@ -181,6 +268,9 @@ void RelayConnection::on_close(const std::string& reason) {
   if (held_) ctx_.events.push(std::move(*held_));  // read before the close: queue it (blocks briefly at worst)
   held_.reset();
   client_.reset();
+  page_sub_.clear();  // an unfinished history run is abandoned: the next connection's run covers it
+  pager_.reset();
+  run_ = 0;
   if (was_open && std::chrono::steady_clock::now() - opened_at_ >= std::chrono::milliseconds(ctx_.config.stable_after_ms))
     backoff_.reset();
   if (!stopped_) reconnect_later();

@@ -1,5 +1,8 @@
-// One relay: resolve, connect (pb_net WsClient), one REQ with our filter and since = cursor - overlap,
-// the relay's messages, back-pressure, and reconnects with backoff. Lives on the io thread only.
+// One relay: resolve, connect (pb_net WsClient), one live REQ with our filter, since = cursor - overlap and
+// limit = page_size, its history paged back with until (history_pager.hpp: one page in flight, each page
+// closed after its EOSE), the relay's messages, back-pressure, and reconnects with backoff. Events read
+// while the history is unfinished are tagged with the connection's history run, whose end mark follows
+// them to the writer (cursor_hold.hpp). Lives on the io thread only.
 #pragma once
 
 #include <chrono>
@@ -10,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/backoff.hpp"
+#include "daemon/history_pager.hpp"
 #include "daemon/nip42_auth.hpp"
 #include "daemon/relay_context.hpp"
 #include "net/ws_client.hpp"
@@ -39,8 +43,14 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   void on_open();
   bool on_message(std::string&& frame);
   void on_close(const std::string& reason);
-  void on_closed_sub(const std::string& reason);
-  void send_req();
+  void on_closed_sub(const std::string& reason, void (RelayConnection::*again)());
+  void send_req();    // the live subscription; its stored answer is the history's first page
+  void send_page();   // the next history page (pager_'s until)
+  bool end_page();    // a history page's EOSE: the next page, or the run's end mark
+  bool finish_history();
+  void close_page();
+  bool push(InboundEvent&& item);  // to the workers; false: the queue is full, item held, reading paused
+  void send(std::string message, const char* what);
   void schedule(std::chrono::milliseconds delay, void (RelayConnection::*what)());
   void reconnect_later();
   void fail(const std::string& why);
@@ -54,7 +64,9 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   boost::asio::steady_timer timer_;
   Backoff backoff_;
   std::optional<InboundEvent> held_;
-  std::string sub_;
+  std::string sub_, page_sub_;  // the live subscription, the history page in flight (empty: none)
+  std::optional<HistoryPager> pager_;  // while the history run is unfinished
+  std::uint64_t run_ = 0, run_events_ = 0;  // the unfinished history run (0: none), events tagged with it
   std::string challenge_;
   std::string last_error_;
   std::chrono::steady_clock::time_point opened_at_{};

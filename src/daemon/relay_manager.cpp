@@ -90,8 +90,8 @@ std::string RelayManager::relays_json(const ExtraFields& extra) const {
                        c.stored.load(), c.duplicates.load(), c.invalid.load(), c.filtered.load());
     out += fmt::format(",\"unknown_subscription\":{},\"malformed\":{},\"oversize\":{},\"notices\":{}", c.unknown_sub.load(),
                        c.malformed.load(), c.oversize.load(), c.notices.load());
-    out += fmt::format(",\"connects\":{},\"disconnects\":{},\"auth_sent\":{},\"rate_limited\":{}", c.connects.load(),
-                       c.disconnects.load(), c.auth_sent.load(), c.rate_limited.load());
+    out += fmt::format(",\"connects\":{},\"disconnects\":{},\"auth_sent\":{},\"rate_limited\":{},\"pages\":{}",
+                       c.connects.load(), c.disconnects.load(), c.auth_sent.load(), c.rate_limited.load(), c.pages.load());
     out += ",\"last_error\":";
     append_json_string(out, conn->last_error());
     if (extra) extra(out, url);

@@ -67,6 +67,14 @@ RelayMessage RelayMessageParser::parse(std::string_view frame) {
   return parse_other(frame);
 }
 
+std::optional<std::int64_t> RelayMessageParser::created_at(std::string_view event) {
+  simdjson::dom::element doc;
+  std::int64_t at = 0;
+  if (parser_.parse(event.data(), event.size()).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  if (doc["created_at"].get_int64().get(at) != simdjson::SUCCESS) return std::nullopt;
+  return at;
+}
+
 RelayMessage RelayMessageParser::parse_other(std::string_view frame) {
   simdjson::dom::element doc;
   if (parser_.parse(frame.data(), frame.size()).get(doc) != simdjson::SUCCESS) return malformed("invalid JSON");

@@ -2,6 +2,8 @@
 // event (a worker does that); the rest go through simdjson.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,9 @@ struct RelayMessage {
 class RelayMessageParser {
  public:
   RelayMessage parse(std::string_view frame);
+  // An EVENT's created_at (`event` = RelayMessage::event), for history paging on the io thread; nullopt
+  // when it is not an object with an integer created_at (the worker rejects such an event later).
+  std::optional<std::int64_t> created_at(std::string_view event);
 
  private:
   RelayMessage parse_other(std::string_view frame);

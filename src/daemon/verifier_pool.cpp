@@ -29,8 +29,8 @@ class Checker {
       rc.bump(&Counters::duplicates);
       return std::nullopt;
     }
-    CheckedEvent out{in.relay, false, ev_.id, ev_.pubkey, ev_.created_at, ev_.kind, {}, {}, {}};
-    if (index_.contains(ev_.id)) return out.known = true, out;
+    CheckedEvent out{in.relay, CheckedEvent::Outcome::new_event, ev_.id, ev_.pubkey, ev_.created_at, ev_.kind, {}, {}, {}, {}};
+    if (index_.contains(ev_.id)) return out.outcome = CheckedEvent::Outcome::known, out;
     if (auto rej = validator_.check_signature(ev_)) return reject(rc, *rej, true);
     append_record(out.record, ev_);
     if (out.record.size() > kMaxRecordBytes) return reject(rc, {RejectCategory::invalid_field, "event too large"}, true);
@@ -75,12 +75,25 @@ void VerifierPool::join() {
 void VerifierPool::run() {
   Checker checker(setup_, seen_, log_);
   while (auto item = in_.pop()) {
-    try {
-      if (auto checked = checker.check(*item)) out_.push(std::move(*checked));
-    } catch (const std::exception& e) {  // an index read failing must not kill the daemon silently
-      log_.error(fmt::format("worker: {}", e.what()));
-      item->relay->bump(&Counters::invalid);
+    std::optional<CheckedEvent> checked;
+    if (!item->history.end) {
+      try {
+        checked = checker.check(*item);
+      } catch (const std::exception& e) {  // an index read failing must not kill the daemon silently
+        log_.error(fmt::format("worker: {}", e.what()));
+        item->relay->bump(&Counters::invalid);
+      }
     }
+    // Every item of a history run reaches the writer, dropped or not, and so does the run's end mark: the
+    // writer counts them to know when the run is complete (cursor_hold.hpp).
+    if (!checked && item->history.run == 0) continue;
+    if (!checked) {
+      checked.emplace();
+      checked->relay = item->relay;
+      checked->outcome = item->history.end ? CheckedEvent::Outcome::history_end : CheckedEvent::Outcome::dropped;
+    }
+    checked->history = item->history;
+    out_.push(std::move(*checked));
   }
 }
 

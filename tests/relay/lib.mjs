@@ -130,19 +130,21 @@ export function signEvent({ kind = 1, created_at = 1700000000, tags = [], conten
 
 // count events from `authors` keys of `seed`: first one kind-10002 relay list per author when relayList
 // is non-empty, then kind-1 notes with varied tags (t, e and p with relay hints from relayList, subject,
-// a long tag list now and then). created_at = baseTime + i, so since/until windows are predictable.
-export function generateEvents({ count, seed = 'seed', baseTime = 1700000000, authors = 5, relayList = [] }) {
+// a long tag list now and then). created_at = baseTime + i, so since/until windows are predictable (with
+// perSecond = K: baseTime + floor(i / K), K events sharing each second).
+export function generateEvents({ count, seed = 'seed', baseTime = 1700000000, authors = 5, relayList = [], perSecond = 1 }) {
   const keys = Array.from({ length: authors }, (_, i) => keyFor(seed, i))
   const pks = keys.map(pubkeyOf)
   const out = []
-  let t = baseTime
+  let n = 0
+  const at = () => baseTime + Math.floor(n++ / perSecond)
   if (relayList.length) {
     for (let a = 0; a < authors && out.length < count; a++)
       out.push(
         signEvent(
           {
             kind: 10002,
-            created_at: t++,
+            created_at: at(),
             tags: relayList.map((u, j) => (j % 3 === 1 ? ['r', u, 'read'] : j % 3 === 2 ? ['r', u, 'write'] : ['r', u])),
           },
           keys[a],
@@ -158,7 +160,7 @@ export function generateEvents({ count, seed = 'seed', baseTime = 1700000000, au
     if (i % 5 === 3) tags.push(['subject', `subject ${i}`])
     if (i % 50 === 49) for (let j = 0; j < 40; j++) tags.push(['t', `many${j}`])
     const content = `note ${i} of seed ${seed}` + (i % 10 === 9 ? ' ünïcödé ✓ "quoted"\n\tline two \\ 🎉' : '')
-    out.push(signEvent({ kind: 1, created_at: t++, tags, content }, keys[a]))
+    out.push(signEvent({ kind: 1, created_at: at(), tags, content }, keys[a]))
   }
   return out
 }

@@ -4,6 +4,7 @@
 //
 // Usage: node relay.mjs [--port 0] [--host 127.0.0.1] [--ready-file F] [--tls-cert C --tls-key K]
 //          [--store FILE.jsonl] [--max-limit N] [--auth-required] [--rate-limit-first-req]
+//          [--ignore-until] [--until-delay-ms MS [--until-delay-from K]]
 //          [--permessage-deflate] [--watch-pid PID] [--quiet]
 //   --port 0            any free port; the bound port is written to --ready-file once listening and printed
 //                       as "READY port=N url=ws://127.0.0.1:N" on stdout
@@ -14,6 +15,11 @@
 //                       `challenge` tag, `relay` tag naming this relay's host and port) was sent. EVENTs are
 //                       accepted without AUTH (so tests can seed the relay).
 //   --rate-limit-first-req  the first REQ of each connection gets ["CLOSED", sub, "rate-limited: slow down"]
+//   --ignore-until      a broken relay for paging clients: `until` in filters is ignored (each page repeats)
+//   --until-delay-ms MS  a REQ with `until` in a filter (a paging client's next page) is answered MS ms late,
+//                       from the K-th such REQ this process receives on (--until-delay-from K, default 1): a
+//                       test can hold a paging client mid-history deterministically (a huge MS from K = 3:
+//                       the first two pages come at once, the third never does)
 // Stdout: one line per client message: "RECV c=<conn> <type> <json>" (EVENTs: just the id), plus
 // "CONNECT c=N", "DISCONNECT c=N", "AUTH c=N ok <pubkey>" / "AUTH c=N fail <reason>".
 // NIP-01 semantics: replaceable (0, 3, 10000-19999) and addressable (30000-39999) events keep the newest,
@@ -23,7 +29,7 @@
 import { randomUUID } from 'node:crypto'
 import { appendFileSync, existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { SERVER_OPTIONS, clip, frameText, listen, log, matchFilter, nt, pick, readJsonl, require } from './lib.mjs'
+import { SERVER_OPTIONS, clip, frameText, listen, log, matchFilter, nt, pick, readJsonl, require, sleep } from './lib.mjs'
 
 const { NostrRelay } = require('@nostr-relay/core')
 const { EventRepository } = require('@nostr-relay/common')
@@ -36,10 +42,16 @@ const { values: opts } = parseArgs({
     'max-limit': { type: 'string' },
     'auth-required': { type: 'boolean', default: false },
     'rate-limit-first-req': { type: 'boolean', default: false },
+    'ignore-until': { type: 'boolean', default: false },
+    'until-delay-ms': { type: 'string', default: '0' },
+    'until-delay-from': { type: 'string', default: '1' },
     quiet: { type: 'boolean', default: false },
   },
 })
 const maxLimit = opts['max-limit'] ? Number(opts['max-limit']) : Infinity
+const untilDelayMs = Number(opts['until-delay-ms'])
+const untilDelayFrom = Number(opts['until-delay-from'])
+let untilReqs = 0
 const say = opts.quiet ? () => {} : log
 
 const isReplaceable = k => k === 0 || k === 3 || (k >= 10000 && k < 20000)
@@ -79,6 +91,7 @@ class MemoryRepository extends EventRepository {
     return { isDuplicate: !added }
   }
   find(filter) {
+    if (opts['ignore-until']) filter = { ...filter, until: undefined }
     const limit = Math.min(filter.limit ?? Infinity, maxLimit)
     if (limit <= 0) return []
     const pool = filter.ids ? filter.ids.map(id => this.byId.get(id)).filter(Boolean) : this.byId.values()
@@ -170,6 +183,8 @@ wss.on('connection', (ws, req) => {
         return send(['CLOSED', msg[1], 'rate-limited: slow down'])
       if (opts['auth-required'] && !conn.pubkey)
         return send(['CLOSED', msg[1], 'auth-required: this relay only serves authenticated clients'])
+      if (msg.slice(2).some(f => f.until !== undefined) && ++untilReqs >= untilDelayFrom && untilDelayMs > 0)
+        await sleep(untilDelayMs)
     }
     await relay.handleMessage(ws, msg)
   }

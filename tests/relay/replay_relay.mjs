@@ -2,7 +2,8 @@
 // A fast relay for benchmarks: on each REQ streams the selected lines of a JSONL file of pre-signed events
 // verbatim as ["EVENT",<sub>,<line>] (filters are ignored), as fast as the socket drains, then
 // ["EOSE",<sub>]. The file is read from disk per REQ (nothing is buffered per client beyond ws's send
-// queue, which is kept under --high-water bytes). CLOSE or disconnect stops the stream.
+// queue, which is kept under --high-water bytes). CLOSE or disconnect stops the stream. A REQ whose filter
+// has `until` (a paging client's next page, after the first answer: everything) gets just ["EOSE",<sub>].
 //
 // Usage: node replay_relay.mjs --events FILE.jsonl [--offset O --count C | --shard i/n [--replicas r]]
 //          [--port 0] [--host 127.0.0.1] [--ready-file F] [--tls-cert C --tls-key K] [--high-water 4194304]
@@ -119,6 +120,7 @@ wss.on('connection', ws => {
     if (!Array.isArray(m)) return
     if (m[0] === 'REQ' && typeof m[1] === 'string') {
       log(`REQ c=${c} sub=${m[1]} ${clip(text, 500)}`)
+      if (m.slice(2).some(f => f && f.until !== undefined)) return ws.send(JSON.stringify(['EOSE', m[1]]))
       stream(m[1]).catch(e => log(`ERROR c=${c} ${e.message}`))
     } else if (m[0] === 'CLOSE' && streams.has(m[1])) {
       streams.get(m[1]).stopped = true

@@ -4,7 +4,8 @@
 // (tests/node/gen_events.mjs is a different thing: the tricky-encoding corpus of the nostr-tools crosscheck.)
 //
 // Usage: node sign_events.mjs --count N [--seed S] [--base-time 1700000000] [--authors 5]
-//                             [--relay-list URL,URL...] [--out FILE]   (default: stdout)
+//                             [--relay-list URL,URL...] [--per-second K] [--out FILE]   (default: stdout)
+//   --per-second K   K events share each created_at (base-time + floor(i / K)); default 1
 //   Kind 1 notes with t/e/p/subject tags (e and p carry the --relay-list URLs as relay hints), preceded by
 //   one kind-10002 relay list per author when --relay-list is given. The public keys: key i of seed S is
 //   printed by `node sign_events.mjs --pubkeys --seed S --authors K`.
@@ -20,6 +21,7 @@ const { values: o } = parseArgs({
     'base-time': { type: 'string', default: '1700000000' },
     authors: { type: 'string', default: '5' },
     'relay-list': { type: 'string', default: '' },
+    'per-second': { type: 'string', default: '1' },
     out: { type: 'string' },
     pubkeys: { type: 'boolean', default: false },
   },
@@ -34,6 +36,7 @@ if (o.pubkeys) {
     baseTime: Number(o['base-time']),
     authors: Number(o.authors),
     relayList: o['relay-list'] ? o['relay-list'].split(',') : [],
+    perSecond: Number(o['per-second']),
   })
   text = events.map(e => JSON.stringify(e) + '\n').join('')
 }

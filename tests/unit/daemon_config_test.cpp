@@ -50,7 +50,17 @@ TEST(DaemonConfig, DefaultsMatchTheIssue) {
   EXPECT_EQ(r.config.listen, "127.0.0.1:9477");
   EXPECT_TRUE(r.config.validate_signatures);
   EXPECT_EQ(r.config.overlap_seconds, 900);
+  EXPECT_EQ(r.config.page_size, 500u);
   EXPECT_EQ(effective_relays(r.config), default_relays());
+}
+
+TEST(DaemonConfig, PageSizeFromEveryPlaceAndBounded) {
+  TempToml file("page_size = 100\n");
+  EXPECT_EQ(load_config({"--config", file.path()}, Env{}.lookup()).config.page_size, 100u);
+  EXPECT_EQ(load_config({}, Env{{{"PROTON_BEAM_PAGE_SIZE", "250"}}}.lookup()).config.page_size, 250u);
+  EXPECT_EQ(load_config({"--page-size", "7"}, Env{}.lookup()).config.page_size, 7u);
+  auto bad = load_config({"--page-size", "0"}, Env{}.lookup());
+  EXPECT_NE(bad.error.find("page_size"), std::string::npos) << bad.error;
 }
 
 TEST(DaemonConfig, CommandLineBeatsEnvironmentBeatsFileBeatsDefault) {
@@ -168,6 +178,15 @@ TEST(DaemonRelayMessage, SplitsEventsAndClassifiesTheRest) {
   EXPECT_EQ(p.parse(R"(["WHAT"])").type, RelayMsgType::other);
   for (const char* bad : {"", "{}", "[]", "[1]", R"(["EVENT"])", R"(["EVENT","s"])", R"(["EVENT","s",{})", R"(["EOSE"])", "nul"})
     EXPECT_EQ(p.parse(bad).type, RelayMsgType::malformed) << bad;
+}
+
+TEST(DaemonRelayMessage, CreatedAtOfAnEventForPaging) {
+  RelayMessageParser p;
+  EXPECT_EQ(p.created_at(R"({"content":"x\"created_at\":1","created_at":1700000123,"kind":1})"), 1700000123);
+  EXPECT_EQ(p.created_at(R"({"created_at":"1700000123"})"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"({"kind":1})"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"([1,2])"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"({"created_at":)"), std::nullopt);
 }
 
 }  // namespace
