@@ -22,7 +22,7 @@ if [ -n "${PB_BIN:-}" ]; then BIN=$PB_BIN; else scripts/build.sh --release > /de
 
 mkdir -p "$CACHE"
 CORPUS=$CACHE/corpus-$N.jsonl
-ARCHIVE=$CACHE/archive-$N
+ARCHIVE=$CACHE/archive-$N-m128k  # the member size is part of the key: archives before 2026-12 had 1 MiB members
 if [ ! -s "$CORPUS" ]; then
   echo "generating $N events (pb-gen-corpus --seed 7, 90 days) ..." >&2
   "$BIN/pb-gen-corpus" -q --events "$N" --seed 7 --days 90 -o "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"

@@ -55,7 +55,8 @@ std::optional<std::string> read_file(const std::string& path, std::map<std::stri
       for (std::size_t i = 0; i < arr->size(); ++i) {
         auto item = scalar_text(*arr->get(i));
         if (!item) return fmt::format("{} line {}: {}: list items must be strings or numbers", path, line, key);
-        text += (i ? "," : "") + *item;
+        if (i) text += ',';
+        text += *item;
       }
     } else if (auto s = scalar_text(node)) {
       text = *s;
@@ -96,7 +97,10 @@ std::optional<std::string> cli_text(const OptionSpec& spec, CLI::Option* opt, co
   if (spec.kind == OptKind::flag) return std::string(v.flags[fi] ? "true" : "false");
   if (spec.kind == OptKind::list) {
     std::string joined;
-    for (const auto& item : v.lists[li]) joined += (joined.empty() ? "" : ",") + item;
+    for (const auto& item : v.lists[li]) {
+      if (!joined.empty()) joined += ',';
+      joined += item;
+    }
     return joined;
   }
   return v.texts[ti];

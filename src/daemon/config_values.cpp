@@ -119,7 +119,10 @@ std::string toml_string(const std::string& s) {
 
 std::string toml_list(const std::vector<std::string>& items, bool quoted) {
   std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + (quoted ? toml_string(items[i]) : items[i]);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    out += quoted ? toml_string(items[i]) : items[i];
+  }
   return out + "]";
 }
 

@@ -137,7 +137,7 @@ void append_id_list(std::string& out, std::string_view key, const std::vector<Id
 }  // namespace
 
 std::string FilterError::with_prefix() const {
-  return (kind == Kind::invalid ? "invalid: " : "unsupported: ") + message;
+  return std::string(kind == Kind::invalid ? "invalid: " : "unsupported: ") + message;
 }
 
 FilterParse parse_filter(element json) {

@@ -5,6 +5,7 @@
 
 #include "archive/day.hpp"
 #include "archive/day_file_reader.hpp"
+#include "archive/member_read.hpp"
 #include "archive/proto_codec.hpp"
 #include "nostr/hex.hpp"
 
@@ -62,13 +63,26 @@ std::optional<Id32> record_id(std::string_view rec) {
 std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file_name, std::uint64_t offset) const {
   if (!parse_day_file_name(file_name)) throw std::runtime_error("not a day-file name: " + file_name);
   auto member = std::make_shared<DecodedMember>();
-  DayFileReader reader(dir_ / file_name, offset);
-  while (const auto rec = reader.next()) {
-    if (reader.record_member_offset() != offset) break;  // our writer never splits a record across members
-    const auto id = record_id(*rec);
-    if (!id) continue;  // undecodable: not served
-    member->slots.push_back({*id, static_cast<std::uint32_t>(member->records.size()), static_cast<std::uint32_t>(rec->size())});
-    member->records += *rec;
+  const auto add = [&](std::string_view rec, std::size_t at) {
+    if (const auto id = record_id(rec))  // an undecodable record is not served
+      member->slots.push_back({*id, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(rec.size())});
+  };
+  if (auto inflated = inflate_member_at(dir_ / file_name, offset)) {
+    // One read and one inflate of just this member; the slots point into the framed records.
+    member->records = std::move(*inflated);
+    std::string_view rest(member->records);
+    std::uint64_t len = 0;
+    while (read_varint(rest, len)) {
+      add(rest.substr(0, len), static_cast<std::size_t>(rest.data() - member->records.data()));
+      rest.remove_prefix(len);
+    }
+  } else {
+    DayFileReader reader(dir_ / file_name, offset);
+    while (const auto rec = reader.next()) {
+      if (reader.record_member_offset() != offset) break;  // our writer never splits a record across members
+      add(*rec, member->records.size());
+      member->records += *rec;
+    }
   }
   std::sort(member->slots.begin(), member->slots.end(),
             [](const DecodedMember::Slot& a, const DecodedMember::Slot& b) { return a.id < b.id; });

@@ -1,0 +1,104 @@
+#include "archive/member_read.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+
+#include <libdeflate.h>
+
+namespace pb {
+namespace {
+
+constexpr std::size_t kFirstRead = 256u << 10;   // a 128 KiB-of-records member compresses to ~60 KiB
+constexpr std::size_t kMaxBytes = 16u << 20;     // beyond this either way: the sequential reader's job
+
+struct Fd {
+  int fd;
+  ~Fd() { ::close(fd); }
+};
+
+struct DecompressorFree {
+  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+};
+
+std::runtime_error io_error(const std::filesystem::path& file, const char* what) {
+  return std::runtime_error(std::string(what) + " " + file.string() + ": " + std::strerror(errno));
+}
+
+// pread until `n` bytes or end of file; returns the count read.
+std::size_t read_at(const Fd& f, const std::filesystem::path& file, std::uint64_t offset, char* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(f.fd, out + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw io_error(file, "reading");
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  return got;
+}
+
+// True when `data` is a whole number of varint-framed records.
+bool whole_records(std::string_view data) {
+  while (!data.empty()) {
+    std::uint64_t len = 0;
+    int shift = 0;
+    for (;; shift += 7) {
+      if (data.empty() || shift > 63) return false;
+      const auto b = static_cast<std::uint8_t>(data.front());
+      data.remove_prefix(1);
+      len |= std::uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (len > data.size()) return false;
+    data.remove_prefix(len);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> inflate_member_at(const std::filesystem::path& file, std::uint64_t offset) {
+  const Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) throw io_error(file, "opening");
+  const std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
+  if (!d) throw std::bad_alloc();
+  std::string in, out;
+  std::size_t want_in = kFirstRead, have = 0;
+  bool eof = false;
+  while (true) {
+    if (have < want_in && !eof) {
+      in.resize(want_in);
+      const std::size_t n = read_at(f, file, offset + have, in.data() + have, want_in - have);
+      eof = have + n < want_in;
+      have += n;
+      in.resize(have);
+    }
+    if (out.size() < 2 * have) out.resize(std::min(kMaxBytes, std::max<std::size_t>(4 * have, 64u << 10)));
+    std::size_t in_used = 0, produced = 0;
+    const auto r = libdeflate_gzip_decompress_ex(d.get(), in.data(), in.size(), out.data(), out.size(), &in_used, &produced);
+    if (r == LIBDEFLATE_SUCCESS) {
+      out.resize(produced);
+      if (!whole_records(out)) return std::nullopt;
+      return out;
+    }
+    // Too little input (the member goes on past what was read) looks like bad data to libdeflate; so
+    // does real damage, which only the end of the file or the size cap tells apart.
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE && out.size() < kMaxBytes) {
+      out.resize(std::min(kMaxBytes, out.size() * 2));
+      continue;
+    }
+    if (r == LIBDEFLATE_BAD_DATA && !eof && want_in < kMaxBytes) {
+      want_in *= 2;
+      continue;
+    }
+    return std::nullopt;
+  }
+}
+
+}  // namespace pb
