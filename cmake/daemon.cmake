@@ -2,7 +2,7 @@
 file(GLOB PB_DAEMON_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/daemon/*.cpp)
 add_library(pb_daemon STATIC ${PB_DAEMON_SOURCES})
 target_include_directories(pb_daemon PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
-target_link_libraries(pb_daemon PUBLIC pb_ingest pb_archive pb_nostr pb_base pb_net CLI11::CLI11
+target_link_libraries(pb_daemon PUBLIC pb_ingest pb_s3 pb_archive pb_nostr pb_base pb_net CLI11::CLI11
   tomlplusplus::tomlplusplus spdlog::spdlog fmt::fmt PkgConfig::SECP256K1 OpenSSL::Crypto)
 
 add_executable(proton-beam-daemon ${CMAKE_CURRENT_SOURCE_DIR}/src/daemon_main/main.cpp)

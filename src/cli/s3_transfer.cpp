@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -12,26 +11,10 @@
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
 #include "nostr/canonical.hpp"
+#include "s3/part_size.hpp"
 
 namespace pb::cli {
 namespace {
-
-// "64M", "256K", "1G", "5242880": bytes.
-std::uint64_t parse_size(const std::string& s) {
-  std::size_t used = 0;
-  std::uint64_t v = 0;
-  try {
-    v = std::stoull(s, &used);
-  } catch (const std::exception&) {
-    throw std::runtime_error(fmt::format("--s3-part-size '{}': expected a number with an optional K, M or G suffix", s));
-  }
-  const std::string unit = s.substr(used);
-  if (unit == "K" || unit == "k" || unit == "KiB") return v << 10;
-  if (unit == "M" || unit == "m" || unit == "MiB") return v << 20;
-  if (unit == "G" || unit == "g" || unit == "GiB") return v << 30;
-  if (unit.empty()) return v;
-  throw std::runtime_error(fmt::format("--s3-part-size '{}': unknown unit '{}'", s, unit));
-}
 
 // Terminal progress and notes, shared by the transfer threads.
 class CliSyncObserver final : public s3::SyncObserver {
@@ -134,13 +117,11 @@ S3Plan resolve_s3(const S3Args& a) {
     throw std::runtime_error(e.what());
   }
   p.config = s3::load_aws_config(s3::process_env, a.endpoint);
-  p.sync.part_size = parse_size(a.part_size);
-  // PB_S3_ALLOW_SMALL_PARTS=1 lets the tests exercise multipart on small files against s3rver (which,
-  // unlike S3, accepts parts below the 5 MiB minimum).
-  const char* small = std::getenv("PB_S3_ALLOW_SMALL_PARTS");
-  const bool allow_small = small && std::string_view(small) == "1";
-  if ((p.sync.part_size < s3::kMinPartSize && !allow_small) || p.sync.part_size == 0 || p.sync.part_size > (5ull << 30))
-    throw std::runtime_error(fmt::format("--s3-part-size {}: S3 parts must be 5 MiB to 5 GiB", a.part_size));
+  try {
+    p.sync.part_size = s3::parse_part_size(a.part_size);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("--s3-part-size: {}", e.what()));
+  }
   p.sync.parallel = a.jobs;
   p.sync.client.retry.max_attempts = a.max_attempts;
   p.sync.client.list_page_size = a.list_page_size;

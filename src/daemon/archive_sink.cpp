@@ -88,13 +88,21 @@ bool ArchiveSink::cursor_ready() const {
   return std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.ready(); });
 }
 
-void ArchiveSink::enable_compaction(std::int64_t grace_seconds) { compact_grace_ = std::max<std::int64_t>(0, grace_seconds); }
+void ArchiveSink::enable_compaction(std::int64_t grace_seconds, std::mutex* gate) {
+  compact_gate_ = gate;
+  compact_grace_ = std::max<std::int64_t>(0, grace_seconds);
+}
 
 // At most one file is compacted per batch interval, and a file's rows are read only when its committed
 // length changed since it was last judged: a long history costs one files-table read per tick.
 void ArchiveSink::maybe_compact() {
   const std::int64_t grace = compact_grace_;
   if (grace < 0 || !writer_->idle()) return;
+  std::unique_lock<std::mutex> gate;
+  if (compact_gate_) {
+    gate = std::unique_lock(*compact_gate_, std::try_to_lock);
+    if (!gate.owns_lock()) return;  // an S3 push is reading committed bytes: next tick
+  }
   CompactOptions o;
   o.policy.grace_seconds = grace;
   o.force = true;  // the policy is checked here
@@ -103,7 +111,15 @@ void ArchiveSink::maybe_compact() {
     if (!inserted && it->second == f.committed_bytes) continue;
     it->second = f.committed_bytes;
     if (!needs_compaction(day_file_layout(writer_->index(), f.file_name), o.policy, writer_->options().member_bytes)) continue;
-    const CompactResult r = compact_day_file(*writer_, f.file_name, o);  // throws only past its point of no return
+    CompactResult r;
+    try {
+      r = compact_day_file(*writer_, f.file_name, o);
+    } catch (...) {
+      // Past its point of no return (index and file out of step until the next open completes the swap):
+      // marked while the gate is still held, so no S3 push starts on that state.
+      status_.failed = true;
+      throw;
+    }
     if (r.compacted) {
       it->second = r.bytes_after;
       ++status_.compactions;

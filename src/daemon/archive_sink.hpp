@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "archive/writer.hpp"
@@ -38,8 +39,9 @@ class ArchiveSink {
   // Returns once `in` is closed and drained and the last commit is done.
   void join();
   // From now on, between commits, compact day files whose UTC day ended `grace_seconds` ago and that hold
-  // many small members (archive/compact.hpp), one file per batch interval.
-  void enable_compaction(std::int64_t grace_seconds);
+  // many small members (archive/compact.hpp), one file per batch interval. While someone else holds
+  // `gate` (the S3 push reading committed bytes), compaction waits for a later tick. Call at most once.
+  void enable_compaction(std::int64_t grace_seconds, std::mutex* gate = nullptr);
 
  private:
   void run();
@@ -59,6 +61,7 @@ class ArchiveSink {
   bool cursor_ready() const;
   std::map<std::shared_ptr<RelayCounters>, CursorHold> cursors_;  // what each relay's cursor may move to
   std::atomic<std::int64_t> compact_grace_{-1};            // -1: compaction off (set from another thread)
+  std::mutex* compact_gate_ = nullptr;                      // published by the store to compact_grace_
   std::map<std::string, std::uint64_t> compact_checked_;  // day file -> committed length last judged
   std::thread thread_;
 };

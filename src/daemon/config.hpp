@@ -30,7 +30,10 @@ struct DaemonConfig {
   std::string listen = "127.0.0.1:9477";     // HOST:PORT (port 0: any free port)
   bool validate_signatures = true;
   int compression_level = 6;
-  std::string s3_output;
+  std::string s3_output;                     // s3://BUCKET[/PREFIX] (empty: no pushes)
+  std::string s3_endpoint;                   // S3-compatible endpoint (empty: AWS_ENDPOINT_URL..., else AWS)
+  double s3_interval = 3600;                 // seconds between pushes
+  double s3_shutdown_timeout = 10;           // seconds the final push at SIGTERM may take
   bool verbose = false;
   // Advanced (hidden from the short help; documented in docs/daemon.md).
   std::string ca_file;                       // extra CA bundle for wss (tests: a self-signed cert)
@@ -50,6 +53,9 @@ struct DaemonConfig {
   bool fsync = true;
   bool compaction = true;                    // compact finished days' small members (docs/daemon.md)
   std::int64_t compact_grace = 3600;         // seconds after a UTC day ends before it is compacted
+  std::string s3_part_size = "64M";          // multipart part size (s3/part_size.hpp)
+  int s3_jobs = 4;                           // parts of one file in flight
+  int s3_max_attempts = 6;                   // attempts per S3 request
 };
 
 // The default relay pool (used unless no_default_relays).
@@ -73,7 +79,8 @@ struct LoadResult {
 // args excludes argv[0]. Never throws.
 LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& env);
 
-// The effective configuration as TOML (secrets in s3_output masked).
+// The effective configuration as TOML. It holds no secrets: S3 credentials come from the AWS environment
+// or profile files, and a URL carrying any is refused.
 std::string format_config(const DaemonConfig& cfg);
 
 }  // namespace pb::daemon

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "daemon/config_values.hpp"
+#include "s3/part_size.hpp"
+#include "s3/s3_location.hpp"
 
 namespace pb::daemon {
 namespace {
@@ -43,13 +46,43 @@ OptionSpec text(std::string key, std::string cli, std::string help, std::string 
   return {std::move(key), OptKind::text, std::move(cli), std::move(help), advanced, apply, show};
 }
 
-std::string mask_secret_url(const std::string& url) {
-  // s3://KEY:SECRET@bucket/... -> s3://***@bucket/...; query strings may carry signatures too.
-  std::string out = url;
-  if (const auto at = out.find('@'), scheme = out.find("://"); at != std::string::npos && scheme != std::string::npos && scheme < at)
-    out = out.substr(0, scheme + 3) + "***" + out.substr(at);
-  if (const auto q = out.find('?'); q != std::string::npos) out = out.substr(0, q) + "?***";
-  return out;
+OptionSpec seconds(std::string key, std::string cli, std::string help, double DaemonConfig::*field,
+                   bool advanced = false) {
+  Apply apply = [field](DaemonConfig& c, const std::string& v) { return parse_seconds(v, c.*field); };
+  Show show = [field](const DaemonConfig& c) { return fmt::format("{}", c.*field); };
+  return {std::move(key), OptKind::text, std::move(cli), std::move(help), advanced, apply, show};
+}
+
+std::optional<std::string> check_s3_url(const std::string& url) {
+  if (url.empty()) return std::nullopt;  // no pushes
+  try {
+    s3::parse_s3_url(url);
+    return std::nullopt;
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+}
+
+std::optional<std::string> check_http_url(const std::string& url) {
+  if (url.empty() || url.starts_with("http://") || url.starts_with("https://")) return std::nullopt;
+  return fmt::format("'{}' is not an http:// or https:// URL", url);
+}
+
+// A URL-valued option (empty: unset) checked by `check`. S3 credentials come from the AWS environment or
+// profile files (as for `proton-beam s3 push`), never a URL: one carrying userinfo is refused without
+// echoing it, so no secret reaches a message or --print-config.
+OptionSpec url_text(std::string key, std::string cli, std::string help, std::string DaemonConfig::*field,
+                    std::optional<std::string> (*check)(const std::string&)) {
+  Apply apply = [field, check](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+    if (v.find('@') != std::string::npos)
+      return "credentials do not belong in the URL (value not shown); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+             "or an AWS profile";
+    if (auto err = check(v)) return err;
+    c.*field = v;
+    return std::nullopt;
+  };
+  Show show = [field](const DaemonConfig& c) { return toml_string(c.*field); };
+  return {std::move(key), OptKind::text, std::move(cli), std::move(help), false, apply, show};
 }
 
 std::vector<OptionSpec> build() {
@@ -77,19 +110,16 @@ std::vector<OptionSpec> build() {
                false, [](DaemonConfig& c, const std::string& v) { return parse_authors(v, c.authors); },
                [](const DaemonConfig& c) { return toml_list(c.authors, true); }});
   s.push_back(integer("batch_size", "--batch-size", "Commit after this many stored events", &DaemonConfig::batch_size, 1, 1'000'000));
-  s.push_back({"batch_interval", OptKind::text, "--batch-interval", "Commit at least every SECONDS (events pending)", false,
-               [](DaemonConfig& c, const std::string& v) { return parse_seconds(v, c.batch_interval); },
-               [](const DaemonConfig& c) { return fmt::format("{}", c.batch_interval); }});
+  s.push_back(seconds("batch_interval", "--batch-interval", "Commit at least every SECONDS (events pending)",
+                      &DaemonConfig::batch_interval));
   s.push_back(boolean("discovery", OptKind::flag, "--discovery,!--no-discovery",
                       "Find more relays from kind-10002 lists and e/p/a relay hints of stored events",
                       &DaemonConfig::discovery));
   s.push_back(integer("max_relays", "--max-relays", "Most relays connected at once (discovered ones count)", &DaemonConfig::max_relays, 1, 100'000));
   s.push_back(boolean("allow_private_addresses", OptKind::flag, "--allow-private-addresses",
                       "Let discovered relays resolve to loopback/private/link-local addresses", &DaemonConfig::allow_private_addresses));
-  s.push_back({"discovery_interval", OptKind::text, "--discovery-interval",
-               "Seconds between discovery rounds (new candidates, scores, rotation)", false,
-               [](DaemonConfig& c, const std::string& v) { return parse_seconds(v, c.discovery_interval); },
-               [](const DaemonConfig& c) { return fmt::format("{}", c.discovery_interval); }});
+  s.push_back(seconds("discovery_interval", "--discovery-interval",
+                      "Seconds between discovery rounds (new candidates, scores, rotation)", &DaemonConfig::discovery_interval));
   s.push_back(integer("discovery_connects_per_minute", "--discovery-connects-per-minute",
                       "New discovered relays started per minute, at most", &DaemonConfig::discovery_connects_per_minute, 1, 10'000, true));
   s.push_back({"listen", OptKind::text, "--listen", "HOST:PORT of the metrics/health HTTP server (port 0: any)", false,
@@ -102,12 +132,17 @@ std::vector<OptionSpec> build() {
   s.push_back(boolean("validate_signatures", OptKind::text, "--validate-signatures", "Verify BIP-340 signatures (BOOL)",
                       &DaemonConfig::validate_signatures));
   s.push_back(integer("compression_level", "--compression-level", "gzip level of day files, 0-9", &DaemonConfig::compression_level, 0, 9));
-  s.push_back({"s3_output", OptKind::text, "--s3-output", "S3 URL to push day files to (not implemented yet)", false,
-               [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
-                 c.s3_output = v;
-                 return std::nullopt;
-               },
-               [](const DaemonConfig& c) { return toml_string(mask_secret_url(c.s3_output)); }});
+  s.push_back(url_text("s3_output", "--s3-output",
+                       "Push the changed day files and an index snapshot to s3://BUCKET[/PREFIX] every --s3-interval "
+                       "and at shutdown (credentials: AWS environment or profile)",
+                       &DaemonConfig::s3_output, check_s3_url));
+  s.push_back(url_text("s3_endpoint", "--s3-endpoint",
+                       "S3-compatible endpoint http[s]://HOST[:PORT] (path-style); default AWS_ENDPOINT_URL_S3, "
+                       "AWS_ENDPOINT_URL, the profile's, else AWS",
+                       &DaemonConfig::s3_endpoint, check_http_url));
+  s.push_back(seconds("s3_interval", "--s3-interval", "Seconds between S3 pushes", &DaemonConfig::s3_interval));
+  s.push_back(seconds("s3_shutdown_timeout", "--s3-shutdown-timeout",
+                      "Seconds the final S3 push at SIGTERM may take before it is cancelled", &DaemonConfig::s3_shutdown_timeout));
   s.push_back(boolean("verbose", OptKind::flag, "-v,--verbose", "Log connections and rejections on stderr too", &DaemonConfig::verbose));
   s.push_back(text("ca_file", "--ca-file", "PEM CA bundle trusted for wss (in addition to nothing: replaces the system store)", &DaemonConfig::ca_file, true));
   s.push_back(integer("overlap_seconds", "--overlap-seconds", "REQ since = cursor - this", &DaemonConfig::overlap_seconds, 0, 365LL * 86400, true));
@@ -135,6 +170,23 @@ std::vector<OptionSpec> build() {
                       &DaemonConfig::compaction, true));
   s.push_back(integer("compact_grace", "--compact-grace", "Seconds after a UTC day ends before it is compacted",
                       &DaemonConfig::compact_grace, 0, 365LL * 86400, true));
+  s.push_back({"s3_part_size", OptKind::text, "--s3-part-size",
+               "S3 multipart part size (K/M/G suffix, 5M to 5G); larger files go up in parts", true,
+               [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {
+                 try {
+                   s3::parse_part_size(v);
+                 } catch (const std::runtime_error& e) {
+                   return e.what();
+                 }
+                 c.s3_part_size = v;
+                 return std::nullopt;
+               },
+               [](const DaemonConfig& c) { return toml_string(c.s3_part_size); }});
+  s.push_back(integer("s3_jobs", "--s3-jobs", "Parts of one file in flight during an S3 multipart upload",
+                      &DaemonConfig::s3_jobs, 1, 64, true));
+  s.push_back(integer("s3_max_attempts", "--s3-max-attempts", "Attempts per S3 request before a push gives up (retried next interval)",
+                      &DaemonConfig::s3_max_attempts, 1, 100, true));
+
   return s;
 }
 

@@ -17,6 +17,7 @@
 #include "daemon/discovery.hpp"
 #include "daemon/http_api.hpp"
 #include "daemon/relay_manager.hpp"
+#include "daemon/s3_pusher.hpp"
 #include "daemon/stop_signal.hpp"
 #include "daemon/verifier_pool.hpp"
 #include "net/http_server.hpp"
@@ -97,6 +98,18 @@ void write_ready_file(const std::string& path, std::uint16_t port) {
 }  // namespace
 
 int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, const EnvLookup& env) {
+  // S3 first: a mistake there (no credentials, a bad endpoint) is a configuration error, found before
+  // anything is opened.
+  const s3::EnvLookup aws_env = [env](const char* name) { return env(name); };
+  std::optional<S3PushSetup> s3_setup;
+  if (!cfg.s3_output.empty()) {
+    try {
+      s3_setup = s3_push_setup(cfg, aws_env);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "proton-beam-daemon: --s3-output {}: {}\n", cfg.s3_output, e.what());
+      return 2;
+    }
+  }
   auto writer = open_archive(cfg);
   if (!writer) return 1;
   const auto cursors = writer->index().relay_cursors();
@@ -114,9 +127,17 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   std::unique_ptr<DiscoveryFeed> feed = cfg.discovery ? std::make_unique<DiscoveryFeed>() : nullptr;
   const auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(cfg.batch_interval * 1000));
   ArchiveSink sink(std::move(writer), cfg.batch_size, interval, checked, seen, log, status, [&] { stop.request(true); });
-  if (cfg.compaction) sink.enable_compaction(cfg.compact_grace);
+  // Held by an S3 push while it reads committed bytes; compaction, which replaces them, waits for it.
+  std::mutex compaction_gate;
+  if (cfg.compaction) sink.enable_compaction(cfg.compact_grace, &compaction_gate);
   sink.feed_discovery(feed.get());
   const unsigned workers = cfg.workers ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
+  S3PushStatus s3_status;
+  std::unique_ptr<S3Pusher> pusher;
+  if (s3_setup) {
+    log.info(fmt::format("S3: pushing to {} every {} s and at shutdown", cfg.s3_output, cfg.s3_interval));
+    pusher = std::make_unique<S3Pusher>(std::move(*s3_setup), aws_env, compaction_gate, status.failed, log, s3_status);
+  }
   VerifierPool pool({index_path, subscription_filter(cfg), {true, cfg.validate_signatures}, workers, cfg.discovery}, events,
                     checked, seen, log);
 
@@ -127,7 +148,7 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   try {
     side = std::make_unique<IoSide>(io, cfg, events, log, global, cursors, feed.get());
-    HttpApiState api{global, status, *side->manager, interval, side->discovery.get()};
+    HttpApiState api{global, status, *side->manager, interval, side->discovery.get(), pusher ? &s3_status : nullptr};
     net::HttpServerHandlers handlers;
     handlers.on_request = [api](const net::Request& req, net::Responder r) { r.respond(handle_http(api, req)); };
     http = std::make_unique<net::HttpServer>(io, net::HttpServerOptions{}, std::move(handlers));
@@ -166,6 +187,7 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   std::thread io_thread([&io] { io.run(); });
 
   stop.wait();
+  if (pusher) pusher->stop_periodic();  // the next push is the final one, after the last commit
   // 1. Stop reading; the events the relays had read but not queued come back to be queued here.
   std::promise<std::vector<InboundEvent>> held;
   asio::post(io, [&] {
@@ -190,6 +212,11 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   guard.reset();
   io.stop();
   io_thread.join();
+  // 4. The last S3 push, of everything committed (bounded: past the budget it is cancelled).
+  if (pusher) {
+    pusher->final_push(std::chrono::milliseconds(static_cast<std::int64_t>(cfg.s3_shutdown_timeout * 1000)));
+    pusher.reset();
+  }
   const bool failed = stop.failed() || status.failed;
   log.info(fmt::format("stopped: {} stored, {} duplicates, {} invalid{}", global.stored.load(), global.duplicates.load(),
                        global.invalid.load(), failed ? " (after a failure)" : ""));

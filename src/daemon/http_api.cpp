@@ -50,6 +50,15 @@ std::string metrics_text(const HttpApiState& s) {
   metric(out, "proton_beam_last_commit_timestamp_seconds", "gauge", "Unix time of the last commit (0: none)",
          static_cast<std::uint64_t>(s.sink.last_commit_unix.load()));
   if (s.discovery) s.discovery->append_metrics(out);
+  if (s.s3) {
+    metric(out, "proton_beam_s3_push_total", "counter", "S3 pushes finished, successful or not", s.s3->pushes);
+    metric(out, "proton_beam_s3_push_failures_total", "counter", "S3 pushes in which a file or the whole push failed",
+           s.s3->failures);
+    metric(out, "proton_beam_s3_last_push_timestamp_seconds", "gauge", "Unix time the last successful S3 push ended (0: none)",
+           static_cast<std::uint64_t>(s.s3->last_success_unix.load()));
+    metric(out, "proton_beam_s3_last_push_events", "gauge", "Events in the index snapshot of the last successful S3 push",
+           s.s3->last_events);
+  }
   return out;
 }
 

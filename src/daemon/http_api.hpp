@@ -9,6 +9,7 @@
 #include "daemon/counters.hpp"
 #include "daemon/discovery.hpp"
 #include "daemon/relay_manager.hpp"
+#include "daemon/s3_pusher.hpp"
 #include "net/http_types.hpp"
 
 namespace pb::daemon {
@@ -19,6 +20,7 @@ struct HttpApiState {
   const RelayManager& relays;
   std::chrono::milliseconds batch_interval;
   const Discovery* discovery = nullptr;  // null with --no-discovery
+  const S3PushStatus* s3 = nullptr;      // null without --s3-output
 };
 
 net::Response handle_http(const HttpApiState& state, const net::Request& req);

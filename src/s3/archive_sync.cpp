@@ -58,7 +58,9 @@ ClientOptions with_notes(ClientOptions o, SyncObserver& obs) {
 // (a missing bucket, refused credentials): those end the whole push or pull at once.
 void record_failure(FileResult& r, const std::exception& e) {
   if (const auto* s3 = dynamic_cast<const S3Error*>(&e))
-    if (s3->code() == "NoSuchBucket" || s3->status() == 403 || s3->code() == "InvalidAccessKeyId") throw;
+    if (s3->code() == "NoSuchBucket" || s3->status() == 403 || s3->code() == "InvalidAccessKeyId" ||
+        s3->code() == "Cancelled")
+      throw;
   r.action = FileAction::failed;
   r.error = e.what();
 }
@@ -76,27 +78,10 @@ std::uint64_t SyncSummary::bytes(FileAction a) const {
   return n;
 }
 
-SyncSummary push_archive(const fs::path& dir, const S3Location& to, const AwsConfig& cfg, const SyncOptions& opt,
-                         SyncObserver& obs) {
+SyncSummary push_files(const std::vector<PushItem>& plan, const fs::path& state_dir, const S3Location& to,
+                       const AwsConfig& cfg, const SyncOptions& opt, SyncObserver& obs) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("{}: no such archive folder", dir.string()));
-  const ArchiveLock lock = ArchiveLock::acquire(dir, ArchiveLock::Kind::shared);
-  const fs::path state_dir = dir / kS3StateDir;
-
-  // What to send, with the local path each name is read from.
-  std::map<std::string, fs::path, decltype(&upload_order)> plan(&upload_order);
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_regular_file() && is_archive_file(name)) plan[name] = e.path();
-  }
-  if (plan.contains(kIndexName)) {
-    fs::create_directories(state_dir);
-    const fs::path snap = state_dir / "index.db.snapshot";
-    snapshot_sqlite(dir / kIndexName, snap);
-    plan[kIndexName] = snap;
-  }
   obs.on_plan(plan.size());
-
   S3Client client(cfg, to.bucket, with_notes(opt.client, obs));
   // One listing tells which objects exist and their sizes (and fails early on a missing bucket).
   std::map<std::string, ObjectInfo> remote;
@@ -104,11 +89,11 @@ SyncSummary push_archive(const fs::path& dir, const S3Location& to, const AwsCon
 
   SyncSummary sum;
   const MultipartOptions mp{opt.part_size, opt.parallel, state_dir / "uploads"};
-  for (const auto& [name, path] : plan) {
+  for (const auto& [name, path, size] : plan) {
     const std::string key = to.key_for(name);
     FileResult r{name, FileAction::transferred, 0, {}};
     try {
-      r.bytes = fs::file_size(path);
+      r.bytes = size ? *size : fs::file_size(path);
       const std::string sha = file_digest_hex(path, r.bytes, "SHA256");
       const auto it = remote.find(key);
       if (it != remote.end() && it->second.size == r.bytes) {
@@ -130,8 +115,34 @@ SyncSummary push_archive(const fs::path& dir, const S3Location& to, const AwsCon
     obs.on_file(r);
     sum.files.push_back(std::move(r));
   }
+  sum.elapsed_s = seconds_since(t0);
+  return sum;
+}
+
+SyncSummary push_archive(const fs::path& dir, const S3Location& to, const AwsConfig& cfg, const SyncOptions& opt,
+                         SyncObserver& obs) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!fs::is_directory(dir)) throw std::runtime_error(fmt::format("{}: no such archive folder", dir.string()));
+  const ArchiveLock lock = ArchiveLock::acquire(dir, ArchiveLock::Kind::shared);
+  const fs::path state_dir = dir / kS3StateDir;
+
+  // What to send, with the local path each name is read from.
+  std::map<std::string, fs::path, decltype(&upload_order)> files(&upload_order);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && is_archive_file(name)) files[name] = e.path();
+  }
+  if (files.contains(kIndexName)) {
+    fs::create_directories(state_dir);
+    const fs::path snap = state_dir / kIndexSnapshotName;
+    snapshot_sqlite(dir / kIndexName, snap);
+    files[kIndexName] = snap;
+  }
+  std::vector<PushItem> plan;
+  for (const auto& [name, path] : files) plan.push_back({name, path, std::nullopt});
+  SyncSummary sum = push_files(plan, state_dir, to, cfg, opt, obs);
   std::error_code ec;
-  fs::remove(state_dir / "index.db.snapshot", ec);
+  fs::remove(state_dir / kIndexSnapshotName, ec);
   sum.elapsed_s = seconds_since(t0);
   return sum;
 }

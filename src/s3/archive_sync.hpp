@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ namespace pb::s3 {
 
 // Below this folder of the archive: multipart state and the index snapshot (never uploaded).
 inline constexpr const char* kS3StateDir = ".proton-beam-s3";
+inline constexpr const char* kIndexSnapshotName = "index.db.snapshot";  // in kS3StateDir while a push runs
 
 struct SyncOptions {
   std::uint64_t part_size = 64ull << 20;  // files larger than this go multipart
@@ -48,10 +50,25 @@ struct SyncSummary {
   std::uint64_t bytes(FileAction a) const;
 };
 
+// One file of a push: its object name, the local file its bytes are read from, and how many of them:
+// a prefix (the committed length of a day file a writer may still be appending to), or nullopt for
+// the whole file as it is when its turn comes.
+struct PushItem {
+  std::string name;
+  std::filesystem::path path;
+  std::optional<std::uint64_t> size;
+};
+
+// Uploads the files of `plan` in its order, skipping objects that already hold the same bytes. Takes
+// no lock: the caller makes sure the planned bytes do not change meanwhile. Multipart state lives in
+// `state_dir`/uploads. Failures as push_archive's.
+SyncSummary push_files(const std::vector<PushItem>& plan, const std::filesystem::path& state_dir, const S3Location& to,
+                       const AwsConfig& cfg, const SyncOptions& opt, SyncObserver& obs);
+
 // Uploads every day file, a backup-API snapshot of index.db (as "index.db") and proton-beam.log,
 // in that order, under a shared archive lock (no writer changes files meanwhile). Per-file failures
-// are counted and the rest still goes; a failure that stops everything (no bucket, bad credentials)
-// throws S3Error.
+// are counted and the rest still goes; a failure that stops everything (no bucket, bad credentials,
+// a cancellation through SyncOptions::client.stop) throws S3Error.
 SyncSummary push_archive(const std::filesystem::path& dir, const S3Location& to, const AwsConfig& cfg,
                          const SyncOptions& opt, SyncObserver& obs);
 

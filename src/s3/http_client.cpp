@@ -91,6 +91,11 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* ud) {
   return size * n;
 }
 
+// Called by curl about once a second and whenever data moves: a non-zero return aborts the transfer.
+int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::stop_token*>(ud)->stop_requested() ? 1 : 0;
+}
+
 bool retryable(CURLcode rc) {
   switch (rc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -108,8 +113,8 @@ bool retryable(CURLcode rc) {
 
 void HttpClient::CurlDeleter::operator()(void* h) const { curl_easy_cleanup(static_cast<CURL*>(h)); }
 
-HttpClient::HttpClient(HttpTimeouts timeouts, std::atomic<std::uint64_t>* progress)
-    : curl_(curl_easy_init()), timeouts_(timeouts), progress_(progress) {
+HttpClient::HttpClient(HttpTimeouts timeouts, std::atomic<std::uint64_t>* progress, std::stop_token stop)
+    : curl_(curl_easy_init()), timeouts_(timeouts), progress_(progress), stop_(std::move(stop)) {
   if (!curl_) throw std::runtime_error("curl_easy_init failed");
 }
 
@@ -142,6 +147,11 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+  if (stop_.stop_possible()) {
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &stop_);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  }
   if (req.method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (req.method == "PUT" || req.method == "POST") {
@@ -158,6 +168,7 @@ HttpResponse HttpClient::perform(const HttpRequest& req) {
 
   const CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
+    if (rc == CURLE_ABORTED_BY_CALLBACK) throw TransportError("cancelled", false);
     if (!x.sink_error.empty()) throw TransportError("cannot write the download: " + x.sink_error, false);
     throw TransportError(curl_easy_strerror(rc), retryable(rc));
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,8 +57,10 @@ struct HttpTimeouts {
 
 class HttpClient {
  public:
-  // `progress` (may be null) is advanced by every body byte sent or received.
-  explicit HttpClient(HttpTimeouts timeouts = {}, std::atomic<std::uint64_t>* progress = nullptr);
+  // `progress` (may be null) is advanced by every body byte sent or received. A stop requested on `stop`
+  // aborts the exchange in flight within about a second (TransportError "cancelled", not retryable).
+  explicit HttpClient(HttpTimeouts timeouts = {}, std::atomic<std::uint64_t>* progress = nullptr,
+                      std::stop_token stop = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -72,6 +75,7 @@ class HttpClient {
   std::unique_ptr<void, CurlDeleter> curl_;
   HttpTimeouts timeouts_;
   std::atomic<std::uint64_t>* progress_;
+  std::stop_token stop_;
 };
 
 }  // namespace pb::s3

@@ -139,6 +139,7 @@ void multipart_upload(S3Client& client, const std::string& key, const fs::path& 
     for (const auto& [n, etag] : st.parts) parts.push_back({n, etag});
     client.complete_multipart_upload(key, st.upload_id, parts);
   } catch (const S3Error& e) {
+    if (e.code() == "Cancelled") throw;  // the state stays: the next run resumes this upload
     std::error_code ec;
     fs::remove(sp, ec);
     // NoSuchUpload: the upload we resumed expired or was aborted elsewhere; nothing to abort.

@@ -1,7 +1,8 @@
 // Multipart upload of one large file: parts read with pread and sent by several threads (one client
 // each), every finished part recorded in a small state file so a killed run's successor continues
 // the same upload instead of starting over. A part that fails for good (retries exhausted) aborts the
-// whole upload (S3 keeps and bills orphaned parts otherwise) and removes the state.
+// whole upload (S3 keeps and bills orphaned parts otherwise) and removes the state; a cancelled one
+// (ClientOptions::stop) keeps both, for the next run to resume.
 #pragma once
 
 #include <cstdint>

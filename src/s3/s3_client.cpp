@@ -4,7 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -27,6 +28,16 @@ std::uint64_t to_u64(const std::string& s) {
   }
 }
 
+// Sleeps for `d`, or less when a stop is requested meanwhile.
+void sleep_unless_stopped(std::chrono::milliseconds d, const std::stop_token& stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, stop, d, [] { return false; });
+}
+
+S3Error cancelled(const std::string& what) { return S3Error(what + ": cancelled", 0, "Cancelled"); }
+
 std::uint64_t fd_size(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
@@ -37,7 +48,7 @@ std::uint64_t fd_size(int fd) {
 bool retryable_status(long status) { return status >= 500 || status == 429; }
 
 S3Client::S3Client(AwsConfig cfg, std::string bucket, ClientOptions opt)
-    : cfg_(std::move(cfg)), bucket_(std::move(bucket)), opt_(std::move(opt)), http_(opt_.timeouts, opt_.progress),
+    : cfg_(std::move(cfg)), bucket_(std::move(bucket)), opt_(std::move(opt)), http_(opt_.timeouts, opt_.progress, opt_.stop),
       rng_(std::random_device{}()) {
   // A dotted bucket name breaks the TLS wildcard of virtual-hosted addressing: path-style then.
   path_style_ = cfg_.path_style || bucket_.find('.') != std::string::npos;
@@ -76,13 +87,20 @@ HttpResponse S3Client::attempt(const Op& op, int sink_fd, std::uint64_t range_st
 }
 
 bool S3Client::retry_after(const Op& op, int attempt, const std::string& why) {
+  if (opt_.stop.stop_requested()) throw cancelled(op.what);
   if (attempt + 1 >= opt_.retry.max_attempts) return false;
   const auto ceiling = std::min<std::int64_t>(opt_.retry.cap.count(), opt_.retry.base.count() << std::min(attempt, 20));
   const auto wait = std::uniform_int_distribution<std::int64_t>(0, ceiling)(rng_);
   if (opt_.on_warning)
     opt_.on_warning(fmt::format("{}: {}; retry {}/{} in {} ms", op.what, why, attempt + 1, opt_.retry.max_attempts - 1, wait));
-  std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  sleep_unless_stopped(std::chrono::milliseconds(wait), opt_.stop);
+  if (opt_.stop.stop_requested()) throw cancelled(op.what);
   return true;
+}
+
+void S3Client::give_up(const Op& op, const TransportError& e, int attempts) const {
+  if (opt_.stop.stop_requested()) throw cancelled(op.what);
+  throw S3Error(fmt::format("{} {}: {} (after {} attempts)", op.what, bucket_, e.what(), attempts), 0, "Transport");
 }
 
 void S3Client::fail(const Op& op, const HttpResponse& r) const {
@@ -110,7 +128,7 @@ HttpResponse S3Client::send(const Op& op) {
       fail(op, r);
     } catch (const TransportError& e) {
       if (e.retryable() && retry_after(op, n, e.what())) continue;
-      throw S3Error(fmt::format("{} {}: {} (after {} attempts)", op.what, bucket_, e.what(), n + 1), 0, "Transport");
+      give_up(op, e, n + 1);
     }
   }
 }
@@ -218,7 +236,7 @@ std::string S3Client::get_object(const std::string& key, const std::filesystem::
       fail(op, r);
     } catch (const TransportError& e) {
       if (e.retryable() && retry_after(op, n, e.what())) continue;
-      throw S3Error(fmt::format("{} {}: {} (after {} attempts)", op.what, bucket_, e.what(), n + 1), 0, "Transport");
+      give_up(op, e, n + 1);
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <random>
 #include <span>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct ClientOptions {
   std::atomic<std::uint64_t>* progress = nullptr;       // body bytes moved, for progress lines
   std::function<void(const std::string&)> on_warning;  // retries and tolerated failures
   int list_page_size = 0;                               // ListObjectsV2 max-keys; 0: the server's (1000)
+  // A stop requested here aborts the request in flight and any retry wait: the operation then throws
+  // S3Error with code "Cancelled" (a multipart upload keeps its state, so the next run resumes it).
+  std::stop_token stop;
 };
 
 // A request that failed for good. The message names the operation, the key, the HTTP status and S3's
@@ -96,6 +100,7 @@ class S3Client {
   HttpResponse attempt(const Op& op, int sink_fd = -1, std::uint64_t range_start = 0);
   HttpResponse send(const Op& op);
   bool retry_after(const Op& op, int attempt, const std::string& why);
+  [[noreturn]] void give_up(const Op& op, const TransportError& e, int attempts) const;
   [[noreturn]] void fail(const Op& op, const HttpResponse& r) const;
 
   AwsConfig cfg_;

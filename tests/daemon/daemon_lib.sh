@@ -4,7 +4,9 @@
 #   daemon_start DIR [options...]   starts the daemon on archive DIR with test defaults (HTTP on port 0,
 #                                   no default relays, no discovery, backfill from 0, short backoff and
 #                                   batch interval, $RELAY_CERT trusted); waits for its ready file; sets
-#                                   D_PID, D_PORT, D_LOG (its stderr). Killed by PID on EXIT.
+#                                   D_PID, D_PORT, D_LOG (its stderr). Killed by PID on EXIT. D_PREFIX (an
+#                                   array, empty by default) is put before the command: a wrapper that
+#                                   execs it, such as with_hosts.sh, so D_PID is still the daemon's.
 #   daemon_stop [SIGNAL]            SIGTERM (default) and wait (bounded 15 s); fails unless it exits 0
 #   daemon_kill9                    kill -9 and reap
 #   http_get PATH                   GET http://127.0.0.1:$D_PORT/PATH
@@ -17,6 +19,7 @@
 DAEMON="$PB_BIN/proton-beam-daemon"
 [ -x "$DAEMON" ] || fail "$DAEMON not built"
 D_PID="" D_PORT="" D_LOG=""
+D_PREFIX=()
 _D_N=0
 _daemon_cleanup() { if [ -n "$D_PID" ]; then kill -KILL "$D_PID" 2>/dev/null || true; wait "$D_PID" 2>/dev/null || true; fi; }
 trap '_daemon_cleanup; [ -n "${PB_KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
@@ -27,7 +30,7 @@ daemon_start() {
   local ready="$WORK/daemon.$_D_N.ready" extra=()
   D_LOG="$WORK/daemon.$_D_N.err"
   [ -n "${RELAY_CERT:-}" ] && extra=(--ca-file "$RELAY_CERT")
-  "$DAEMON" -o "$dir" --listen 127.0.0.1:0 --ready-file "$ready" --no-default-relays --no-discovery \
+  "${D_PREFIX[@]}" "$DAEMON" -o "$dir" --listen 127.0.0.1:0 --ready-file "$ready" --no-default-relays --no-discovery \
     --backfill-since 0 --reconnect-min-ms 50 --reconnect-max-ms 400 --batch-interval 0.2 \
     "${extra[@]}" "$@" >"$WORK/daemon.$_D_N.out" 2>"$D_LOG" </dev/null &
   D_PID=$!

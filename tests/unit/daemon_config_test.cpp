@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -148,18 +150,60 @@ TEST(DaemonConfig, HelpExitsZeroAndExplainsSources) {
   EXPECT_NE(r.output.find("command line > environment > file > defaults"), std::string::npos);
 }
 
-TEST(DaemonConfig, PrintConfigMasksSecretsAndRoundTrips) {
-  auto r = load_config({"--s3-output", "s3://AKIA:SECRET@bucket/path?sig=x", "--kinds", "1,7", "--batch-size", "42"}, Env{}.lookup());
+TEST(DaemonConfig, PrintConfigRoundTrips) {
+  auto r = load_config({"--s3-output", "s3://bucket/path", "--s3-endpoint", "http://127.0.0.1:9000", "--s3-interval", "2.5",
+                        "--kinds", "1,7", "--batch-size", "42"},
+                       Env{}.lookup());
   ASSERT_EQ(r.error, "");
   const std::string text = format_config(r.config);
-  EXPECT_EQ(text.find("SECRET"), std::string::npos) << text;
   EXPECT_NE(text.find("batch_size = 42"), std::string::npos) << text;
+  EXPECT_NE(text.find("s3_output = \"s3://bucket/path\""), std::string::npos) << text;
   // The printed configuration is itself a valid config file giving the same values.
   TempToml file(text.substr(text.find('\n') + 1));
   auto again = load_config({"--config", file.path()}, Env{}.lookup());
   ASSERT_EQ(again.error, "") << text;
   EXPECT_EQ(again.config.kinds, r.config.kinds);
   EXPECT_EQ(again.config.batch_size, 42u);
+  EXPECT_EQ(again.config.s3_output, "s3://bucket/path");
+  EXPECT_EQ(again.config.s3_endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(again.config.s3_interval, 2.5);
+}
+
+TEST(DaemonConfig, S3KeysDefaultsPrecedenceAndChecks) {
+  auto d = load_config({}, Env{}.lookup());
+  ASSERT_EQ(d.error, "");
+  EXPECT_EQ(d.config.s3_output, "");
+  EXPECT_EQ(d.config.s3_interval, 3600);
+  EXPECT_EQ(d.config.s3_shutdown_timeout, 10);
+  EXPECT_EQ(d.config.s3_part_size, "64M");
+  EXPECT_EQ(d.config.s3_jobs, 4);
+
+  TempToml file("s3_output = \"s3://from-file/x\"\ns3_interval = 60\ns3_jobs = 2\n");
+  Env env{{{"PROTON_BEAM_S3_INTERVAL", "30"}, {"PROTON_BEAM_S3_ENDPOINT", "https://minio.example:9000"}}};
+  auto r = load_config({"--config", file.path(), "--s3-jobs", "8"}, env.lookup());
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.s3_output, "s3://from-file/x");                // file
+  EXPECT_EQ(r.config.s3_interval, 30);                               // environment over file
+  EXPECT_EQ(r.config.s3_endpoint, "https://minio.example:9000");     // environment
+  EXPECT_EQ(r.config.s3_jobs, 8);                                    // command line over file
+
+  auto bucket = load_config({"--s3-output", "s3://No_Such"}, Env{}.lookup());
+  EXPECT_NE(bucket.error.find("s3_output"), std::string::npos) << bucket.error;
+  EXPECT_NE(bucket.error.find("bad bucket name"), std::string::npos) << bucket.error;
+  auto part = load_config({"--s3-part-size", "6G"}, Env{}.lookup());
+  EXPECT_NE(part.error.find("s3_part_size"), std::string::npos) << part.error;
+  auto interval = load_config({}, Env{{{"PROTON_BEAM_S3_INTERVAL", "0"}}}.lookup());
+  EXPECT_NE(interval.error.find("PROTON_BEAM_S3_INTERVAL"), std::string::npos) << interval.error;
+}
+
+TEST(DaemonConfig, CredentialsInS3UrlsAreRefusedWithoutEchoingThem) {
+  for (const auto& [opt, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--s3-output", "s3://AKIA:XYZZYsecret@bucket/path"}, {"--s3-endpoint", "http://AKIA:XYZZYsecret@127.0.0.1:9000"}}) {
+    auto r = load_config({opt, value}, Env{}.lookup());
+    EXPECT_EQ(r.exit_code, 2) << opt;
+    EXPECT_NE(r.error.find("credentials do not belong in the URL"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find("XYZZY"), std::string::npos) << r.error;
+  }
 }
 
 TEST(DaemonRelayMessage, SplitsEventsAndClassifiesTheRest) {
