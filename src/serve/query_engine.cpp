@@ -97,7 +97,7 @@ bool QueryEngine::visit_rows(const std::vector<IndexRow>& rows, std::size_t star
     // The rules that need only the row run before the member is inflated: a profile query's older
     // versions and deleted events cost an index look-up, not a decode.
     if (apply_rules && !row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) continue;
-    const std::optional<Event> ev = load(row);
+    std::optional<Event> ev = load(row);
     if (!ev || !f.matches(*ev)) continue;
     if (apply_rules && !event_served(*ev)) continue;
     if (!visit(*ev)) return false;
@@ -226,8 +226,8 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
     FilterScan& at = p.scans[p.next_filter];
     const std::uint64_t limit = effective_limit(f);
     if (limit == 0) continue;
-    const auto collect = [&](const Event& ev) {
-      p.events.push_back(ev);
+    const auto collect = [&](Event& ev) {
+      p.events.push_back(std::move(ev));
       return ++at.served < limit;
     };
     while (scan_page(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect)) {
@@ -250,8 +250,8 @@ std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::
   std::vector<Event> out;
   if (limit == 0) return out;
   latest_.clear();
-  scan(f, after, !limits_.history, std::nullopt, page_rows_for(limit), [&](const Event& ev) {
-    out.push_back(ev);
+  scan(f, after, !limits_.history, std::nullopt, page_rows_for(limit), [&](Event& ev) {
+    out.push_back(std::move(ev));
     return out.size() < limit;
   });
   counters_.events_served += out.size();

@@ -39,7 +39,7 @@ struct QueryCounters {
   std::uint64_t events_served = 0;
 };
 
-using EventVisitor = std::function<bool(const Event&)>;  // false stops the scan
+using EventVisitor = std::function<bool(Event&)>;  // false stops the scan; the visitor may take the event
 
 // Where one filter's scan stands between index pages.
 struct FilterScan {
