@@ -159,53 +159,29 @@ bool QueryEngine::event_served(const Event& ev) {
 // since the index also lists a second d tag's value.
 Id32 QueryEngine::latest_version(const std::string& address, const StoredKey& k, const std::string& d) {
   if (const auto it = latest_.find(address); it != latest_.end()) return it->second;
-  IndexQuery versions;
-  versions.authors = {k.pubkey};
-  versions.kinds = {k.kind};
   Id32 latest = k.id;
   if (!is_addressable(k.kind)) {
+    IndexQuery versions;
+    versions.authors = {k.pubkey};
+    versions.kinds = {k.kind};
     versions.limit = 1;
     const auto rows = index_.query(versions);
     charge(rows.size());
     if (!rows.empty()) latest = rows.front().id;
   } else {
-    if (!d.empty()) versions.tags = {{'d', {d}}};
-    scan_index(versions, [&](const IndexRow& row) {
-      const auto v = load(row);
-      if (!v || d_tag(*v) != d) return true;
-      latest = v->id;
+    // The filter scan with the rules off: each version is decoded anyway to confirm its d tag.
+    Filter versions;
+    versions.authors = std::vector<Id32>{k.pubkey};
+    versions.kinds = std::vector<std::int32_t>{k.kind};
+    if (!d.empty()) versions.tags = {TagCondition{'d', {d}}};
+    scan(versions, std::nullopt, false, std::nullopt, kMinPageRows, [&](const Event& v) {
+      if (d_tag(v) != d) return true;
+      latest = v.id;
       return false;
     });
   }
   latest_.emplace(address, latest);
   return latest;
-}
-
-void QueryEngine::scan_index(IndexQuery q, const std::function<bool(const IndexRow&)>& visit) {
-  // Keyset pages over (created_at DESC, id ASC), as scan_page, without the filter and rules.
-  std::optional<ScanKey> after;
-  std::uint64_t extra = 0;
-  while (true) {
-    if (after) q.until = after->created_at;
-    q.limit = kMinPageRows + extra;
-    const auto rows = index_.query(q);
-    charge(rows.size());
-    bool fresh = false;
-    for (const IndexRow& row : rows) {
-      if (after && row.created_at == after->created_at && row.id <= after->id) continue;
-      fresh = true;
-      if (!visit(row)) return;
-    }
-    if (rows.size() < *q.limit) return;
-    if (!fresh) {
-      extra = extra * 2 + kMinPageRows;
-      continue;
-    }
-    const IndexRow& tail = rows.back();
-    extra = static_cast<std::uint64_t>(
-        std::count_if(rows.begin(), rows.end(), [&](const IndexRow& r) { return r.created_at == tail.created_at; }));
-    after = ScanKey{tail.created_at, tail.id};
-  }
 }
 
 std::vector<Event> QueryEngine::req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq) {

@@ -104,7 +104,6 @@ class QueryEngine {
   bool event_served(const Event& ev);     // expiry; addressable kinds' deletion and latest version
   bool deleted(const StoredKey& k, const std::optional<std::string>& address);
   Id32 latest_version(const std::string& address, const StoredKey& k, const std::string& d);
-  void scan_index(IndexQuery q, const std::function<bool(const IndexRow&)>& visit);
   void charge(std::size_t rows);
 
   ArchiveIndex& index_;
