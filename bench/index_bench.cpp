@@ -61,7 +61,6 @@ class RowGen {
     r.kind = kKinds[rng_() % std::size(kKinds)];
     r.file_name = "2024_01_01.pb.gz";
     r.member_offset = rng_() % 400'000'000;
-    r.indexed_at = 1'760'000'000;
     return r;
   }
   const std::vector<Id32>& authors() const { return authors_; }

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -17,13 +17,14 @@
 #include <utility>
 
 #include "archive/index_query_sql.hpp"
+#include "nostr/crypto.hpp"
 #include "nostr/hex.hpp"
 
 namespace pb {
 namespace {
 
 // Bump when the schema changes; open() refuses anything newer than this.
-constexpr int kSchemaVersion = 2;  // 2: seq (insertion order), tag index, relay cursors
+constexpr int kSchemaVersion = 3;  // 2: seq, tag index, relay cursors; 3: compact rows (docs/index.md)
 // PRAGMA application_id marks the file as a Proton Beam index ("PBIX"), so `file index.db` can tell and we
 // refuse to write our tables into somebody else's database.
 constexpr std::int32_t kApplicationId = 0x50424958;
@@ -41,64 +42,79 @@ constexpr int kBusyTimeoutMs = 10'000;
 // After a checkpoint the WAL is truncated back to this size, so a long convert does not leave a huge -wal.
 constexpr std::int64_t kJournalSizeLimit = 64LL << 20;
 
-// events is a rowid table: its id UNIQUE constraint becomes a separate unique index. Against WITHOUT ROWID this
-// measured ~55% faster batched inserts and a 21% smaller file, because each secondary index then carries
-// an 8-byte rowid instead of the 32-byte id; contains() is the same speed, get() 15-40% slower (two
-// B-tree descents). CHECKs keep hex text pasted into the shell out of the blob columns.
+// Version 3, sized for billions of events (measurements: docs/index.md). events is a rowid table in
+// insertion order (seq), so rows are appended, pages stay full and secondary indexes carry a small seq.
+// The id is found through an index on its first 8 bytes (ids are SHA-256 output; the row's full id
+// settles the rare shared prefix) instead of a unique index on all 32. Authors and day files are integer
+// ids into their own tables (day_files names every file rows ever pointed into; files keeps what is
+// committed of each, as in version 2). Tag rows key a tag by its name and a 56-bit hash of its value (IndexTag).
+// CHECKs keep hex text pasted into the shell out of the blob columns.
 constexpr std::string_view kSchema = R"sql(
-CREATE TABLE events(
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            BLOB    NOT NULL UNIQUE CHECK (typeof(id) = 'blob' AND length(id) = 32),
-  kind          INTEGER NOT NULL,
-  pubkey        BLOB    NOT NULL CHECK (typeof(pubkey) = 'blob' AND length(pubkey) = 32),
-  created_at    INTEGER NOT NULL,
-  file_path     TEXT    NOT NULL,
-  member_offset INTEGER NOT NULL,
-  indexed_at    INTEGER NOT NULL
+CREATE TABLE authors(
+  aid    INTEGER PRIMARY KEY,
+  pubkey BLOB    NOT NULL UNIQUE CHECK (typeof(pubkey) = 'blob' AND length(pubkey) = 32)
+);
+CREATE TABLE day_files(
+  fid       INTEGER PRIMARY KEY AUTOINCREMENT,
+  file_name TEXT    NOT NULL UNIQUE
 );
 CREATE TABLE files(
   file_name       TEXT    NOT NULL PRIMARY KEY,
   committed_bytes INTEGER NOT NULL,
   events          INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE events(
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            BLOB    NOT NULL CHECK (typeof(id) = 'blob' AND length(id) = 32),
+  kind          INTEGER NOT NULL,
+  aid           INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL,
+  fid           INTEGER NOT NULL,
+  member_offset INTEGER NOT NULL
+);
+CREATE INDEX events_id ON events(substr(id, 1, 8));
 CREATE TABLE meta(
   key   TEXT NOT NULL PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE tags(
-  name       INTEGER NOT NULL,
-  value      BLOB    NOT NULL,
+  key        INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   seq        INTEGER NOT NULL,
-  PRIMARY KEY (name, value, created_at, seq)
+  PRIMARY KEY (key, created_at, seq)
 ) WITHOUT ROWID;
 CREATE TABLE relay_cursors(
   url    TEXT    NOT NULL PRIMARY KEY,
   cursor INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE VIEW events_hex AS
-  SELECT lower(hex(id)) AS id, kind, lower(hex(pubkey)) AS pubkey, created_at, file_path, member_offset,
-         indexed_at, seq
-  FROM events;
+  SELECT lower(hex(e.id)) AS id, e.kind, lower(hex(a.pubkey)) AS pubkey, e.created_at, f.file_name AS file_path,
+         e.member_offset, e.seq
+  FROM events e LEFT JOIN authors a ON a.aid = e.aid LEFT JOIN day_files f ON f.fid = e.fid;
 CREATE VIEW tags_hex AS
-  SELECT char(name) AS name, CASE typeof(value) WHEN 'blob' THEN lower(hex(value)) ELSE value END AS value,
-         created_at, seq
+  SELECT char(key >> 56) AS name, printf('%014x', key & 72057594037927935) AS value_hash, created_at, seq
   FROM tags;
 )sql";
 
-// Query indexes, kept apart so a bulk load (index rebuild) can build them after the rows are in.
+// Query indexes, kept apart so a bulk load (index rebuild) can build them after the rows are in. The id
+// index stays: inserts look ids up.
 constexpr std::string_view kSecondaryIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS events_kind_created ON events(kind, created_at);
-CREATE INDEX IF NOT EXISTS events_pubkey_created ON events(pubkey, created_at);
+CREATE INDEX IF NOT EXISTS events_author_created ON events(aid, created_at);
 CREATE INDEX IF NOT EXISTS events_created ON events(created_at);
 )sql";
 constexpr std::string_view kDropSecondaryIndexes = R"sql(
 DROP INDEX IF EXISTS events_kind_created;
-DROP INDEX IF EXISTS events_pubkey_created;
+DROP INDEX IF EXISTS events_author_created;
 DROP INDEX IF EXISTS events_created;
 )sql";
 
-constexpr const char* kRowColumns = "id, pubkey, created_at, kind, file_path, member_offset, indexed_at, seq";
+constexpr const char* kRowColumns =
+    "events.id, authors.pubkey, events.created_at, events.kind, day_files.file_name, events.member_offset, events.seq";
+// LEFT: a row whose author or file row is missing (a damaged index) reads as an error, never as no row.
+constexpr const char* kRowFrom =
+    "events LEFT JOIN authors ON authors.aid = events.aid LEFT JOIN day_files ON day_files.fid = events.fid";
+
 
 struct DbCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -127,11 +143,6 @@ std::int64_t to_i64(std::uint64_t v) {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The cached statements, one slot each; prepared on first use so a reader never prepares writes.
 enum Slot : std::size_t {
   kBegin,
@@ -150,6 +161,10 @@ enum Slot : std::size_t {
   kSetCursor,
   kRowsAfter,
   kLastSeq,
+  kFindAuthor,
+  kInsertAuthor,
+  kFindFile,
+  kInsertFile,
   kSlotCount
 };
 
@@ -158,10 +173,12 @@ constexpr std::array<const char*, kSlotCount> kSlotSql = {
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
-    "INSERT OR IGNORE INTO events(id, kind, pubkey, created_at, file_path, member_offset, indexed_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "SELECT 1 FROM events WHERE id = ?1",
-    "SELECT id, pubkey, created_at, kind, file_path, member_offset, indexed_at FROM events WHERE id = ?1",
+    "INSERT INTO events(id, kind, aid, created_at, fid, member_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    // The 8-byte prefix finds the candidates through events_id; the full id picks the row.
+    "SELECT 1 FROM events WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1",
+    "SELECT events.id, authors.pubkey, events.created_at, events.kind, day_files.file_name, events.member_offset, "
+    "events.seq FROM events LEFT JOIN authors ON authors.aid = events.aid LEFT JOIN day_files ON day_files.fid = "
+    "events.fid WHERE substr(events.id, 1, 8) = substr(?1, 1, 8) AND events.id = ?1",
     "SELECT count(*) FROM events",
     "INSERT INTO files(file_name, committed_bytes, events) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(file_name) DO UPDATE SET committed_bytes = excluded.committed_bytes, events = excluded.events",
@@ -169,18 +186,24 @@ constexpr std::array<const char*, kSlotCount> kSlotSql = {
     "SELECT file_name, committed_bytes, events FROM files ORDER BY file_name",
     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     "SELECT value FROM meta WHERE key = ?1",
-    "INSERT OR IGNORE INTO tags(name, value, created_at, seq) VALUES (?1, ?2, ?3, ?4)",
+    "INSERT OR IGNORE INTO tags(key, created_at, seq) VALUES (?1, ?2, ?3)",
     "INSERT INTO relay_cursors(url, cursor) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET cursor = excluded.cursor",
-    "SELECT id, pubkey, created_at, kind, file_path, member_offset, indexed_at, seq FROM events WHERE seq > ?1 "
-    "ORDER BY seq LIMIT ?2",
+    "SELECT events.id, authors.pubkey, events.created_at, events.kind, day_files.file_name, events.member_offset, "
+    "events.seq FROM events LEFT JOIN authors ON authors.aid = events.aid LEFT JOIN day_files ON day_files.fid = "
+    "events.fid WHERE events.seq > ?1 ORDER BY events.seq LIMIT ?2",
     "SELECT coalesce(max(seq), 0) FROM events",
+    "SELECT aid FROM authors WHERE pubkey = ?1",
+    "INSERT INTO authors(pubkey) VALUES (?1)",
+    "SELECT fid FROM day_files WHERE file_name = ?1",
+    "INSERT INTO day_files(file_name) VALUES (?1)",
 };
 
 constexpr std::array<const char*, kSlotCount> kSlotWhat = {
     "beginning a transaction", "committing", "rolling back", "inserting an event", "looking up an id",
     "reading an event",        "counting events", "recording a file", "reading a file", "listing files",
     "setting metadata",        "reading metadata",   "indexing a tag",  "setting a relay cursor",
-    "reading new rows",        "reading the last sequence number",
+    "reading new rows",        "reading the last sequence number", "looking up an author", "adding an author",
+    "looking up a file",       "adding a file",
 };
 
 // Duplicates in a list change nothing but the statement shape; drop them so shapes repeat more.
@@ -191,13 +214,12 @@ std::vector<T> unique_sorted(std::vector<T> v) {
   return v;
 }
 
-// A tag row waiting for the transaction's flush (value: the 32 bytes of a hex value, or the text).
+// A tag row waiting for the transaction's flush, in the tags key's order.
 struct PendingTag {
-  int name = 0;
-  bool blob = false;
-  std::string value;
+  std::int64_t key = 0;
   std::int64_t created_at = 0;
   std::int64_t seq = 0;
+  auto operator<=>(const PendingTag&) const = default;
 };
 // Tag rows buffered before a sorted flush: bounds the memory of one long transaction (index rebuild).
 constexpr std::size_t kTagFlushRows = 1 << 20;
@@ -227,6 +249,9 @@ struct ArchiveIndex::Impl {
   std::array<StmtPtr, kSlotCount> stmts;
   std::map<std::string, StmtPtr> query_stmts;  // query() shapes, keyed by which constraints are present
   std::vector<PendingTag> pending_tags;         // tag rows of this transaction not yet in the B-tree
+  // File ids by name (writer). day_files rows are never deleted, so an entry only goes stale when a
+  // rollback undoes the insert that made it: rollback() clears the map.
+  std::map<std::string, std::int64_t, std::less<>> fids;
 
   [[noreturn]] void fail(int rc, std::string_view what) const {
     std::string msg = "index " + path + ": " + std::string(what) + ": ";
@@ -308,23 +333,33 @@ struct ArchiveIndex::Impl {
     r.pubkey = column_id(s, 1);
     r.created_at = sqlite3_column_int64(s, 2);
     r.kind = sqlite3_column_int(s, 3);
+    if (sqlite3_column_type(s, 4) == SQLITE_NULL) refuse("reading a row: its file id is not in the day_files table");
     r.file_name = column_text(s, 4);
     r.member_offset = static_cast<std::uint64_t>(sqlite3_column_int64(s, 5));
-    r.indexed_at = sqlite3_column_int64(s, 6);
-    r.seq = sqlite3_column_int64(s, 7);
+    r.seq = sqlite3_column_int64(s, 6);
     return r;
   }
 
-  // A tag value as the tag index keeps it: 64 lowercase hex characters (event ids, pubkeys) as their
-  // 32 bytes in a BLOB, anything else as TEXT. SQLite orders every TEXT before every BLOB, so the two
-  // never meet; queries encode their values the same way.
-  void bind_tag_value(sqlite3_stmt* s, int i, const std::string& v, Id32& scratch) {
-    if (v.size() == 64 && decode_lower_hex(v, scratch)) {
-      check(sqlite3_bind_blob(s, i, scratch.data(), static_cast<int>(scratch.size()), SQLITE_TRANSIENT),
-            "binding a tag value");
-    } else {
-      check(sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC), "binding a tag value");
+  // The id of a row of a lookup table (authors, files), inserting one when there is none.
+  std::int64_t find_or_insert(Slot find, Slot insert, const std::function<void(sqlite3_stmt*)>& bind_key) {
+    {
+      StmtUse use(stmt(find));
+      bind_key(use.get());
+      if (step(use.get(), kSlotWhat[find])) return sqlite3_column_int64(use.get(), 0);
     }
+    StmtUse use(stmt(insert));
+    bind_key(use.get());
+    step(use.get(), kSlotWhat[insert]);
+    return sqlite3_last_insert_rowid(db.get());
+  }
+  std::int64_t author_id(const Id32& pubkey) {
+    return find_or_insert(kFindAuthor, kInsertAuthor, [&](sqlite3_stmt* s) { bind_id(s, 1, pubkey); });
+  }
+  std::int64_t file_id(const std::string& name) {
+    if (const auto it = fids.find(name); it != fids.end()) return it->second;
+    const auto fid = find_or_insert(kFindFile, kInsertFile, [&](sqlite3_stmt* s) { bind_text(s, 1, name); });
+    fids.emplace(name, fid);
+    return fid;
   }
 
   // Binds a PreparedQuery in the order index_query_sql numbers its parameters.
@@ -336,11 +371,8 @@ struct ArchiveIndex::Impl {
     if (q.since) bind_i64(s, p++, *q.since);
     if (q.until) bind_i64(s, p++, *q.until);
     if (pq.shape.limit) bind_i64(s, p++, to_i64(*q.limit));
-    Id32 scratch{};
-    for (const auto& [name, values] : pq.tags) {
-      bind_i64(s, p++, static_cast<unsigned char>(name));
-      for (const auto& v : values) bind_tag_value(s, p++, v, scratch);
-    }
+    for (const auto& [name, values] : pq.tags)
+      for (const auto& v : values) bind_i64(s, p++, index_tag(name, v).key);
   }
 
   // Tag rows wait here and go into the tags B-tree sorted by its key at commit (or every
@@ -348,35 +380,18 @@ struct ArchiveIndex::Impl {
   // each page once per flush instead of once per row. Only committed rows are visible to other
   // connections anyway, and nothing on the writer's own connection reads tags mid-transaction.
   void insert_tags(const IndexRow& row, std::int64_t seq) {
-    Id32 bytes{};
-    for (const IndexTag& t : row.tags) {
-      PendingTag p{static_cast<unsigned char>(t.name), false, t.value, row.created_at, seq};
-      if (t.value.size() == 64 && decode_lower_hex(t.value, bytes)) {
-        p.blob = true;
-        p.value.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-      }
-      pending_tags.push_back(std::move(p));
-    }
+    for (const IndexTag& t : row.tags) pending_tags.push_back({t.key, row.created_at, seq});
     if (pending_tags.size() >= kTagFlushRows) flush_tags();
   }
 
   void flush_tags() {
-    // SQLite's order for the key: name, then every TEXT before every BLOB, then the bytes (memcmp,
-    // shorter first), created_at, seq; std::string compares like memcmp.
-    std::sort(pending_tags.begin(), pending_tags.end(), [](const PendingTag& a, const PendingTag& b) {
-      return std::tie(a.name, a.blob, a.value, a.created_at, a.seq) <
-             std::tie(b.name, b.blob, b.value, b.created_at, b.seq);
-    });
+    std::sort(pending_tags.begin(), pending_tags.end());  // the tags key's order
     for (const PendingTag& p : pending_tags) {
       StmtUse use(stmt(kInsertTag));
       sqlite3_stmt* s = use.get();
-      bind_i64(s, 1, p.name);
-      const int n = static_cast<int>(p.value.size());
-      check(p.blob ? sqlite3_bind_blob(s, 2, p.value.data(), n, SQLITE_STATIC)
-                   : sqlite3_bind_text(s, 2, p.value.data(), n, SQLITE_STATIC),
-            "binding a tag value");
-      bind_i64(s, 3, p.created_at);
-      bind_i64(s, 4, p.seq);
+      bind_i64(s, 1, p.key);
+      bind_i64(s, 2, p.created_at);
+      bind_i64(s, 3, p.seq);
       step(s, kSlotWhat[kInsertTag]);
     }
     pending_tags.clear();
@@ -395,9 +410,11 @@ struct ArchiveIndex::Impl {
     const auto version = pragma_int("PRAGMA user_version");
     if (app != 0 && app != kApplicationId)
       refuse("opening: not a Proton Beam index (application_id " + std::to_string(app) + ")");
-    if (version == 1)
-      refuse("opening: schema version 1 (from before the tag index); upgrade it with `proton-beam index rebuild "
-             "<archive>`, which rebuilds index.db from the day files");
+    if (version == 1 || version == 2)
+      refuse("opening: schema version " + std::to_string(version) + " (" +
+             (version == 1 ? "from before the tag index" : "the larger layout before version 3") +
+             "); upgrade it with `proton-beam index rebuild <archive>`, which rebuilds index.db from the day "
+             "files (relay cursors of proton-beam-daemon are carried over)");
     if (version > kSchemaVersion)
       refuse("opening: schema version " + std::to_string(version) + " is newer than this build supports (" +
              std::to_string(kSchemaVersion) + "); use a newer proton-beam");
@@ -468,7 +485,7 @@ struct ArchiveIndex::Impl {
       refuse("querying: too many ids/authors/kinds/tag values in one query (limit " + std::to_string(max_vars) +
              " values)");
     const auto max_branches = static_cast<std::size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_COMPOUND_SELECT, -1));
-    const std::string sql = index_query_sql(q, kRowColumns, max_branches);
+    const std::string sql = index_query_sql(q, kRowColumns, kRowFrom, max_branches);
     // Many different list lengths would grow the cache without bound; shapes are cheap to re-prepare.
     if (query_stmts.size() >= 64) query_stmts.clear();
     auto [it, inserted] = query_stmts.emplace(key, prepare(sql, "preparing a query", SQLITE_PREPARE_PERSISTENT));
@@ -519,23 +536,25 @@ void ArchiveIndex::commit() {
 }
 void ArchiveIndex::rollback() {
   impl_->pending_tags.clear();
+  impl_->fids.clear();
   impl_->run(kRollback);
 }
 
 bool ArchiveIndex::insert_if_absent(const IndexRow& row) {
   auto& im = *impl_;
+  if (contains(row.id)) return false;
+  const std::int64_t aid = im.author_id(row.pubkey);
+  const std::int64_t fid = im.file_id(row.file_name);
   StmtUse use(im.stmt(kInsert));
   sqlite3_stmt* s = use.get();
   im.bind_id(s, 1, row.id);
   im.bind_i64(s, 2, row.kind);
-  im.bind_id(s, 3, row.pubkey);
+  im.bind_i64(s, 3, aid);
   im.bind_i64(s, 4, row.created_at);
-  im.bind_text(s, 5, row.file_name);
+  im.bind_i64(s, 5, fid);
   im.bind_i64(s, 6, to_i64(row.member_offset));
-  im.bind_i64(s, 7, row.indexed_at != 0 ? row.indexed_at : unix_now());
   const int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) im.fail(rc, "inserting event " + to_hex(row.id));
-  if (sqlite3_changes(im.db.get()) != 1) return false;
   im.insert_tags(row, sqlite3_last_insert_rowid(im.db.get()));
   return true;
 }
@@ -607,12 +626,20 @@ std::map<std::string, std::int64_t> ArchiveIndex::relay_cursors() {
   return out;
 }
 
+IndexTag index_tag(char name, std::string_view value) {
+  const Id32 h = sha256({reinterpret_cast<const std::uint8_t*>(value.data()), value.size()});
+  std::uint64_t low56 = 0;
+  for (std::size_t i = 0; i < 7; ++i) low56 = (low56 << 8) | h[i];
+  // Names are ASCII letters, so the key is positive and sorts by name first.
+  return {static_cast<std::int64_t>((std::uint64_t{static_cast<unsigned char>(name)} << 56) | low56)};
+}
+
 std::vector<IndexTag> index_tags(const Event& ev) {
   std::vector<IndexTag> out;
   for (const Tag& t : ev.tags) {
     if (t.size() < 2 || t[0].size() != 1) continue;
     const char c = t[0][0];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) out.push_back({c, t[1]});
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) out.push_back(index_tag(c, t[1]));
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -695,8 +722,9 @@ std::vector<ArchiveIndex::KindCount> ArchiveIndex::kind_counts() {
 
 std::uint64_t ArchiveIndex::distinct_authors() {
   auto& im = *impl_;
-  // Reads events_pubkey_created in order, so distinct values are adjacent: no temp B-tree.
-  StmtPtr s = im.prepare("SELECT count(DISTINCT pubkey) FROM events", "counting distinct authors", 0);
+  // Reads events_author_created in order, so distinct values are adjacent: no temp B-tree. (Not the
+  // authors table: it may keep an author whose rows a repair erased.)
+  StmtPtr s = im.prepare("SELECT count(DISTINCT aid) FROM events", "counting distinct authors", 0);
   if (!im.step(s.get(), "counting distinct authors")) return 0;
   return static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));
 }
@@ -718,7 +746,8 @@ std::optional<std::pair<std::int64_t, std::int64_t>> ArchiveIndex::created_at_ra
 void ArchiveIndex::for_each_row_created_between(std::int64_t since, std::int64_t until,
                                                 const std::function<void(const IndexRow&)>& fn) {
   auto& im = *impl_;
-  StmtPtr s = im.prepare(std::string("SELECT ") + kRowColumns + " FROM events WHERE created_at BETWEEN ?1 AND ?2",
+  StmtPtr s = im.prepare(std::string("SELECT ") + kRowColumns + " FROM " + kRowFrom +
+                             " WHERE events.created_at BETWEEN ?1 AND ?2",
                          "preparing a created_at range scan", 0);
   im.bind_i64(s.get(), 1, since);
   im.bind_i64(s.get(), 2, until);
@@ -730,19 +759,20 @@ void ArchiveIndex::put_rows(std::span<const IndexRow> rows) {
   // An existing row is updated in place: its seq, and so its tag rows, stay valid (a row's id fixes its
   // event, so kind, pubkey, created_at and tags cannot differ; only where it is stored can).
   StmtPtr s = im.prepare(
-      "UPDATE events SET kind = ?2, pubkey = ?3, created_at = ?4, file_path = ?5, member_offset = ?6, "
-      "indexed_at = ?7 WHERE id = ?1",
+      "UPDATE events SET kind = ?2, aid = ?3, created_at = ?4, fid = ?5, member_offset = ?6 "
+      "WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1",
       "preparing a row update", 0);
   for (const IndexRow& row : rows) {
     {
+      const std::int64_t aid = im.author_id(row.pubkey);
+      const std::int64_t fid = im.file_id(row.file_name);
       StmtUse use(s.get());
       im.bind_id(s.get(), 1, row.id);
       im.bind_i64(s.get(), 2, row.kind);
-      im.bind_id(s.get(), 3, row.pubkey);
+      im.bind_i64(s.get(), 3, aid);
       im.bind_i64(s.get(), 4, row.created_at);
-      im.bind_text(s.get(), 5, row.file_name);
+      im.bind_i64(s.get(), 5, fid);
       im.bind_i64(s.get(), 6, to_i64(row.member_offset));
-      im.bind_i64(s.get(), 7, row.indexed_at != 0 ? row.indexed_at : unix_now());
       im.step(s.get(), "updating event " + to_hex(row.id));
       if (sqlite3_changes(im.db.get()) == 1) continue;
     }
@@ -752,7 +782,8 @@ void ArchiveIndex::put_rows(std::span<const IndexRow> rows) {
 
 std::uint64_t ArchiveIndex::erase_rows(std::span<const Id32> ids) {
   auto& im = *impl_;
-  StmtPtr s = im.prepare("DELETE FROM events WHERE id = ?1", "preparing a row deletion", 0);
+  StmtPtr s = im.prepare("DELETE FROM events WHERE substr(id, 1, 8) = substr(?1, 1, 8) AND id = ?1",
+                         "preparing a row deletion", 0);
   std::uint64_t erased = 0;
   for (const Id32& id : ids) {
     StmtUse use(s.get());
@@ -775,6 +806,24 @@ void ArchiveIndex::erase_meta(const std::string& key) {
   StmtPtr s = im.prepare("DELETE FROM meta WHERE key = ?1", "preparing a metadata deletion", 0);
   im.bind_text(s.get(), 1, key);
   im.step(s.get(), "deleting metadata " + key);
+}
+
+std::map<std::string, std::int64_t> read_any_relay_cursors(const std::filesystem::path& path) {
+  std::map<std::string, std::int64_t> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return out;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(std::filesystem::absolute(path, ec).c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  const DbPtr db(raw);
+  if (rc != SQLITE_OK) return out;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(raw, "SELECT url, cursor FROM relay_cursors", -1, &s, nullptr) != SQLITE_OK) return out;
+  const StmtPtr stmt(s);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    const auto* url = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    if (url) out[url] = sqlite3_column_int64(s, 1);
+  }
+  return out;
 }
 
 // ---- Bulk load (index rebuild) ---------------------------------------------------------------------

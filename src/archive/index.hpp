@@ -1,10 +1,10 @@
 // The SQLite index (index.db) of an archive: one row per stored event, plus the committed length of
 // every day file and a little metadata. Schema and PRAGMA choices: docs/index.md.
 //
-// Ids and pubkeys are 32-byte BLOBs; events is a rowid table whose id PRIMARY KEY is a unique index (this
-// measured faster and smaller than WITHOUT ROWID, see docs/index.md). From the sqlite3 shell:
+// Schema version 3: events rows hold the 32-byte id, integer author and file ids (authors, files tables),
+// and are found by id through an index on the id's first 8 bytes (docs/index.md). From the sqlite3 shell:
 //   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns (scans; fine for a few M rows)
-//   SELECT * FROM events WHERE id = X'<hex>';              -- indexed lookup
+//   SELECT * FROM events WHERE substr(id, 1, 8) = substr(X'<hex>', 1, 8) AND id = X'<hex>';  -- indexed
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,13 +23,16 @@
 
 namespace pb {
 
-// A single-letter tag's name and first value, as the tag index keeps them (NIP-01 `#x` filters match a
-// tag's first value). index_tags() lists an event's, sorted and without repeats.
+// A single-letter tag's name and first value (NIP-01 `#x` filters match a tag's first value), as the
+// tag index keys them: the name in the top byte, the low 56 bits of SHA-256(value) below. A key can
+// match a value it was not made from (1 in 2^56 per pair), so a query's events are checked against the
+// filter itself before they are served; counts from the tag index are exact up to such collisions.
 struct IndexTag {
-  char name = 0;
-  std::string value;
+  std::int64_t key = 0;
   auto operator<=>(const IndexTag&) const = default;
 };
+IndexTag index_tag(char name, std::string_view value);
+// An event's tag keys, sorted and without repeats (computed off the writer thread: it hashes).
 std::vector<IndexTag> index_tags(const Event& ev);
 
 struct IndexRow {
@@ -38,7 +42,6 @@ struct IndexRow {
   std::int32_t kind = 0;
   std::string file_name;          // day file name relative to the archive, e.g. "2025_09_27.pb.gz"
   std::uint64_t member_offset = 0;  // compressed offset of the gzip member holding the record
-  std::int64_t indexed_at = 0;      // unix seconds when the row was written (0 on insert: now)
   std::int64_t seq = 0;             // read only: insertion order, rising across commits (rows_after())
   std::vector<IndexTag> tags;       // on insert: the event's single-letter tags (index_tags()) for the tag index
 };
@@ -151,5 +154,9 @@ class ArchiveIndex {
   explicit ArchiveIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The relay cursors of the index at `path` whatever its schema version (index rebuild carries them over
+// to the new index); empty when the file, or its relay_cursors table, is missing or unreadable.
+std::map<std::string, std::int64_t> read_any_relay_cursors(const std::filesystem::path& path);
 
 }  // namespace pb

@@ -15,26 +15,27 @@ std::string param(std::size_t n) { return fmt::format("?{}", n); }
 
 }  // namespace
 
-std::string index_query_sql(const IndexQueryShape& q, const char* columns, std::size_t max_branches) {
-  const List ids{"id", 1, q.ids};
-  const List authors{"pubkey", ids.first + ids.n, q.authors};
-  const List kinds{"kind", authors.first + authors.n, q.kinds};
+std::string index_query_sql(const IndexQueryShape& q, const char* columns, const char* from,
+                            std::size_t max_branches) {
+  const List ids{"events.id", 1, q.ids};
+  const List authors{"events.aid", ids.first + ids.n, q.authors};
+  const List kinds{"events.kind", authors.first + authors.n, q.kinds};
   std::size_t next = kinds.first + kinds.n;
   const std::size_t since_p = q.since ? next++ : 0;
   const std::size_t until_p = q.until ? next++ : 0;
   const std::size_t limit_p = q.limit ? next++ : 0;
-  // Each tag condition: the events whose seq the tag index lists under (name, any value), within the
+  // Each tag condition: the events whose seq the tag index lists under any of the value keys, within the
   // time bounds (the tag rows carry created_at so the range narrows the index scan).
   std::string tag_sql;
   for (const std::size_t n : q.tag_values) {
-    tag_sql += " AND seq IN (SELECT seq FROM tags WHERE name = " + param(next++) + " AND value IN (";
+    tag_sql += " AND events.seq IN (SELECT seq FROM tags WHERE key IN (";
     for (std::size_t i = 0; i < n; ++i) {
       if (i) tag_sql += ',';
       tag_sql += param(next++);
     }
     tag_sql += ")";
-    if (q.since) tag_sql += " AND created_at >= " + param(since_p);
-    if (q.until) tag_sql += " AND created_at <= " + param(until_p);
+    if (q.since) tag_sql += " AND tags.created_at >= " + param(since_p);
+    if (q.until) tag_sql += " AND tags.created_at <= " + param(until_p);
     tag_sql += ")";
   }
 
@@ -61,31 +62,45 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, std::
   }
 
   // NIP-01 order: newest first, ties broken by the lexically lowest id.
-  const std::string order = " ORDER BY created_at DESC, id ASC";
+  // Ids go through events_id, the index on their first 8 bytes; authors through their integer ids.
+  auto list = [](const List& l, auto&& value) {
+    std::string sql;
+    for (std::size_t i = 0; i < l.n; ++i) {
+      if (i) sql += ',';
+      sql += value(l.first + i);
+    }
+    return sql;
+  };
   auto select = [&](std::size_t split_value) {
-    std::string sql = std::string("SELECT ") + (q.count ? "count(*)" : columns) + " FROM events WHERE 1";
-    for (const List* l : {&ids, &authors, &kinds}) {
+    std::string sql = std::string("SELECT ") + (q.count ? "count(*)" : columns) + " FROM " +
+                      (q.count ? "events" : from) + " WHERE 1";
+    if (ids.n) {
+      sql += " AND substr(events.id, 1, 8) IN (" +
+             list(ids, [](std::size_t p) { return "substr(" + param(p) + ", 1, 8)"; }) + ")";
+      sql += " AND events.id IN (" + list(ids, param) + ")";
+    }
+    for (const List* l : {&authors, &kinds}) {
       if (l->n == 0) continue;
       sql += " AND ";
       if (tag_driven || (l == &kinds && q.authors > 0)) sql += '+';
       sql += l->column;
-      if (l == split) {
-        sql += " = " + param(split_value);
+      const bool by_author = l == &authors;
+      // One author as a scalar subquery: with `IN (SELECT ...)` SQLite cannot tell there is one value,
+      // and sorts all the author's rows instead of reading them in index order up to the limit.
+      if (l == split || (by_author && l->n == 1)) {
+        const std::size_t p = l == split ? split_value : l->first;
+        sql += by_author ? " = (SELECT aid FROM authors WHERE pubkey = " + param(p) + ")" : " = " + param(p);
         continue;
       }
-      sql += " IN (";
-      for (std::size_t i = 0; i < l->n; ++i) {
-        if (i) sql += ',';
-        sql += param(l->first + i);
-      }
-      sql += ')';
+      sql += by_author ? " IN (SELECT aid FROM authors WHERE pubkey IN (" + list(*l, param) + "))"
+                       : " IN (" + list(*l, param) + ")";
     }
-    const char* created_at = tag_driven ? "+created_at" : "created_at";
+    const char* created_at = tag_driven ? "+events.created_at" : "events.created_at";
     if (q.since) sql += fmt::format(" AND {} >= {}", created_at, param(since_p));
     if (q.until) sql += fmt::format(" AND {} <= {}", created_at, param(until_p));
     sql += tag_sql;
     if (q.count) return sql;
-    sql += order;
+    sql += " ORDER BY events.created_at DESC, events.id ASC";
     if (q.limit) sql += " LIMIT " + param(limit_p);
     return sql;
   };
@@ -96,7 +111,8 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, std::
     if (i) sql += " UNION ALL ";
     sql += "SELECT * FROM (" + select(split->first + i) + ")";
   }
-  return sql + order + " LIMIT " + param(limit_p);
+  // The merge orders by the branches' result columns.
+  return sql + " ORDER BY created_at DESC, id ASC LIMIT " + param(limit_p);
 }
 
 }  // namespace pb

@@ -1,7 +1,7 @@
 // The SQL text of ArchiveIndex::query() for one shape of query: which constraints are present and how
 // many values each list has. Values are always bound, never spliced into the text; parameters are
-// numbered in bind order (ids, authors, kinds, since, until, limit, then each tag condition's name and
-// values).
+// numbered in bind order (ids, authors, kinds, since, until, limit, then each tag condition's value keys,
+// IndexTag::key). Schema: index.cpp (version 3).
 #pragma once
 
 #include <cstddef>
@@ -21,8 +21,10 @@ struct IndexQueryShape {
   bool count = false;                   // SELECT count(*) of the matches (limit and order ignored)
 };
 
-// `columns` is the select list; `max_branches` SQLite's compound-select limit. Results come in NIP-01
-// order: newest created_at first, ties by the lowest id.
-std::string index_query_sql(const IndexQueryShape& shape, const char* columns, std::size_t max_branches);
+// `columns` is the select list over `from` (events and the tables joined to it; a count reads events
+// alone); `max_branches` SQLite's compound-select limit. Results come in NIP-01 order: newest created_at
+// first, ties by the lowest id.
+std::string index_query_sql(const IndexQueryShape& shape, const char* columns, const char* from,
+                            std::size_t max_branches);
 
 }  // namespace pb

@@ -320,7 +320,6 @@ struct ArchiveWriter::Impl {
     const auto t0 = thread_cpu_ns();
     row.file_name = d.file_name;
     row.member_offset = offset;
-    row.indexed_at = static_cast<std::int64_t>(std::time(nullptr));
     for (PendingRow& p : m.rows) {
       row.id = p.id;
       row.pubkey = p.pubkey;

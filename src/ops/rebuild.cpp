@@ -144,9 +144,8 @@ class OrderedDecoder {
 };
 
 // Inserts one file's rows; the first copy of an id (by file name order) wins.
-void index_file(ArchiveIndex& index, const fs::path& file, const FileResult& r, std::int64_t now, RebuildStats& stats) {
+void index_file(ArchiveIndex& index, const fs::path& file, const FileResult& r, RebuildStats& stats) {
   IndexRow row;
-  row.indexed_at = now;
   row.file_name = file.filename().string();
   std::uint64_t indexed = 0;
   for (const CompactRow& c : r.rows) {
@@ -169,16 +168,18 @@ void index_file(ArchiveIndex& index, const fs::path& file, const FileResult& r, 
 }
 
 // Builds the new index at tmp_path from the files, bulk-loaded (query indexes built at the end).
-void build_index(const fs::path& tmp_path, const std::vector<fs::path>& files, std::uint64_t total_bytes,
-                 unsigned threads, RebuildStats& stats, const RebuildProgress& progress) {
+// The old index's relay cursors (proton-beam-daemon's resume points) are carried over: every event they
+// cover is in the day files, so in the new index too.
+void build_index(const fs::path& tmp_path, const fs::path& old_index, const std::vector<fs::path>& files,
+                 std::uint64_t total_bytes, unsigned threads, RebuildStats& stats, const RebuildProgress& progress) {
   ArchiveIndex index = ArchiveIndex::open(tmp_path, ArchiveIndex::Mode::read_write);
   index.begin_bulk_load(threads);
   index.begin();
-  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const auto& [url, cursor] : read_any_relay_cursors(old_index)) index.set_relay_cursor(url, cursor);
   try {
     OrderedDecoder decoder(files, threads);
     for (std::size_t i = 0; i < files.size(); ++i) {
-      index_file(index, files[i], decoder.next(i), now, stats);
+      index_file(index, files[i], decoder.next(i), stats);
       if (progress) progress(stats.records, stats.bytes, total_bytes);
     }
   } catch (...) {
@@ -229,7 +230,7 @@ RebuildStats rebuild_index(const RebuildOptions& opt, const RebuildProgress& pro
   RebuildStats stats;
   stats.files = files.size();
   const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
-  build_index(tmp_path, files, total_bytes, threads, stats, progress);
+  build_index(tmp_path, index_path, files, total_bytes, threads, stats, progress);
   replace_index(opt.dir, tmp_path, index_path);
   stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

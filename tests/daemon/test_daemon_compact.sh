@@ -17,7 +17,7 @@ N=$(wc -l <"$WORK/events.jsonl")
 [ "$N" -gt 1000 ] || fail "too few regular events ($N)"
 A="$WORK/archive"
 DAY=2024_01_01.pb.gz
-members() { sqlite3 "$1/index.db" "SELECT count(DISTINCT member_offset) FROM events WHERE file_path = '$DAY'"; }
+members() { sqlite3 "$1/index.db" "SELECT count(DISTINCT member_offset) FROM events_hex WHERE file_path = '$DAY'"; }
 
 daemon_start "$A" --relay "$R1_URL" --batch-size 20 --compaction=false
 relay_publish "$R1_URL" -- --events "$WORK/events.jsonl" --concurrency 4 --out "$WORK/sent.jsonl" >"$WORK/pub.json" ||

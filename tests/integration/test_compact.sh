@@ -16,7 +16,7 @@ split -l 25 -d -a 4 events.jsonl chunk.
 for c in chunk.*; do "$PB" convert "$c" -o tiny --no-progress >/dev/null; done
 N=$(index_count whole)
 assert_eq "$(index_count tiny)" "$N" "events stored by the small converts"
-members() { sqlite3 "$1/index.db" "SELECT count(DISTINCT member_offset) FROM events WHERE file_path = '$DAY'"; }
+members() { sqlite3 "$1/index.db" "SELECT count(DISTINCT member_offset) FROM events_hex WHERE file_path = '$DAY'"; }
 [ "$(members tiny)" -ge 100 ] || fail "expected many small members, got $(members tiny)"
 cp -a tiny tiny0  # pristine copy for the kill tests
 "$PB" export tiny -o before.jsonl 2>/dev/null
@@ -40,7 +40,7 @@ python3 -c "import sys; sys.exit(0 if int(sys.argv[1]) <= 1.10 * int(sys.argv[2]
   fail "compacted $after_size bytes is more than 10% above convert's $whole_size"
 # Same records in the same order, sealed the same way: byte for byte convert's file, and the same rows.
 assert_eq "$(day_files_digest tiny)" "$(day_files_digest whole)" "day file identical to one convert"
-rows() { sqlite3 "$1/index.db" "SELECT lower(hex(id)), file_path, member_offset FROM events ORDER BY id"; }
+rows() { sqlite3 "$1/index.db" "SELECT id, file_path, member_offset FROM events_hex ORDER BY id"; }
 [ "$(rows tiny)" == "$(rows whole)" ] || fail "index rows differ from convert's"
 "$PB" export tiny -o after.jsonl 2>/dev/null
 cmp -s before.jsonl after.jsonl || fail "export differs after compaction"

@@ -41,7 +41,7 @@ D2=2024_01_02.pb.gz
 TOTAL=$(records A)
 assert_eq "$TOTAL" 3000 "events in the reference archive"
 D2_TOTAL=$(file_records A $D2)
-members=$(sqlite3 A/index.db "SELECT count(DISTINCT member_offset) FROM events WHERE file_path='$D2'")
+members=$(sqlite3 A/index.db "SELECT count(DISTINCT member_offset) FROM events_hex WHERE file_path='$D2'")
 [ "$members" -ge 3 ] || fail "want several members per day file, got $members"
 
 # --- A clean archive verifies, with and without signatures; the default directory is ./pb_data.
@@ -58,7 +58,7 @@ verify_rc 0 "help" --help
 grep -q "4 verify found problems" out.txt || fail "--help does not document exit code 4"
 
 # --- Truncation at several offsets, including mid-member and exactly at a member boundary.
-boundary=$(sqlite3 A/index.db "SELECT DISTINCT member_offset FROM events WHERE file_path='$D2' ORDER BY 1 LIMIT 1 OFFSET 1")
+boundary=$(sqlite3 A/index.db "SELECT DISTINCT member_offset FROM events_hex WHERE file_path='$D2' ORDER BY 1 LIMIT 1 OFFSET 1")
 size=$(stat -c %s A/$D2)
 for cut in 1000 $((boundary + 5000)) $boundary $((size - 7)); do
   rm -rf T && cp -r A T
@@ -96,8 +96,8 @@ for where in first last; do
   salvageable=$(py 'j["salvageable"]' out.txt)
   [ "$salvageable" -ge 1 ] && [ "$salvageable" -le "$prefix" ] || fail "bit flip ($where): salvageable $salvageable vs $prefix readable"
   # Records of the damaged member per the original index: everything else must survive.
-  if [ $where = first ]; then dmg_member=0; else dmg_member=$(sqlite3 A/index.db "SELECT max(member_offset) FROM events WHERE file_path='$D2'"); fi
-  in_member=$(sqlite3 A/index.db "SELECT count(*) FROM events WHERE file_path='$D2' AND member_offset=$dmg_member")
+  if [ $where = first ]; then dmg_member=0; else dmg_member=$(sqlite3 A/index.db "SELECT max(member_offset) FROM events_hex WHERE file_path='$D2'"); fi
+  in_member=$(sqlite3 A/index.db "SELECT count(*) FROM events_hex WHERE file_path='$D2' AND member_offset=$dmg_member")
   verify_rc 0 "repair after bit flip ($where)" T --repair
   assert_eq "$(file_records T $D2)" $((D2_TOTAL - in_member + salvageable)) "bit flip ($where): records kept"
   assert_consistent T "bit flip ($where)"
@@ -107,10 +107,11 @@ done
 
 # --- Index edits: a deleted row, an extra row, a wrong member offset, a wrong committed length.
 rm -rf T && cp -r A T
-victim=$(sqlite3 T/index.db "SELECT lower(hex(id)) FROM events WHERE file_path='$D2' LIMIT 1 OFFSET 10")
-moved=$(sqlite3 T/index.db "SELECT lower(hex(id)) FROM events WHERE file_path='$D2' LIMIT 1 OFFSET 20")
+victim=$(sqlite3 T/index.db "SELECT id FROM events_hex WHERE file_path='$D2' LIMIT 1 OFFSET 10")
+moved=$(sqlite3 T/index.db "SELECT id FROM events_hex WHERE file_path='$D2' LIMIT 1 OFFSET 20")
 sqlite3 T/index.db "DELETE FROM events WHERE id = X'$victim';
-  INSERT INTO events(id, kind, pubkey, created_at, file_path, member_offset, indexed_at) VALUES (X'$(printf 'ab%.0s' {1..32})', 1, X'$(printf 'cd%.0s' {1..32})', 1704153600, '$D2', 0, 0);
+  INSERT INTO authors(pubkey) VALUES (X'$(printf 'cd%.0s' {1..32})');
+  INSERT INTO events(id, kind, aid, created_at, fid, member_offset) VALUES (X'$(printf 'ab%.0s' {1..32})', 1, last_insert_rowid(), 1704153600, (SELECT fid FROM day_files WHERE file_name = '$D2'), 0);
   UPDATE events SET member_offset = member_offset + 1 WHERE id = X'$moved';
   UPDATE files SET committed_bytes = committed_bytes - 5 WHERE file_name = '2024_01_03.pb.gz';"
 verify_rc 4 "index edits" T --json
@@ -136,7 +137,7 @@ gen 50 99 --days 1 --duplicate-fraction 0 --invalid-fraction 0 -o other.jsonl
 head -1 other.jsonl > stray.jsonl
 "$PB" convert stray.jsonl -o S --no-progress > /dev/null
 stray_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' stray.jsonl)
-d1_id=$(sqlite3 A/index.db "SELECT lower(hex(id)) FROM events WHERE file_path='2024_01_01.pb.gz' LIMIT 1")
+d1_id=$(sqlite3 A/index.db "SELECT id FROM events_hex WHERE file_path='2024_01_01.pb.gz' LIMIT 1")
 grep "\"$d1_id\"" corpus.jsonl > dup.jsonl
 "$PB" convert dup.jsonl -o S2 --no-progress > /dev/null
 rm -rf T && cp -r A T
@@ -151,7 +152,7 @@ assert_eq "$(py '(j["repair"]["records_moved"], j["repair"]["records_dropped"])'
 assert_consistent T "wrong day"
 assert_eq "$(records T)" 3001 "wrong day: the stray event is kept"
 assert_eq "$(file_records T 2024_01_01.pb.gz)" $(( $(file_records A 2024_01_01.pb.gz) + 1 )) "wrong day: moved to its day"
-assert_eq "$(sqlite3 T/index.db "SELECT file_path FROM events WHERE id = X'$stray_id'")" 2024_01_01.pb.gz "wrong day: row"
+assert_eq "$(sqlite3 T/index.db "SELECT file_path FROM events_hex WHERE id = '$stray_id'")" 2024_01_01.pb.gz "wrong day: row"
 
 # --- Forged records (valid framing, wrong id), stored by a convert that skipped id checks: one in the
 # middle of an intact file (the file is rewritten without it), one in a damaged tail (dropped while

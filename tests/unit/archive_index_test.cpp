@@ -61,7 +61,6 @@ IndexRow make_row(const Id32& id, const Id32& pubkey, std::int64_t created_at, s
   r.kind = kind;
   r.file_name = "2025_09_27.pb.gz";
   r.member_offset = 4096;
-  r.indexed_at = 1'760'000'000;
   return r;
 }
 
@@ -72,7 +71,6 @@ void expect_same_row(const IndexRow& a, const IndexRow& b) {
   EXPECT_EQ(a.kind, b.kind);
   EXPECT_EQ(a.file_name, b.file_name);
   EXPECT_EQ(a.member_offset, b.member_offset);
-  EXPECT_EQ(a.indexed_at, b.indexed_at);
 }
 
 // Raw SQLite access for checks the API does not expose.
@@ -121,10 +119,8 @@ TEST(ArchiveIndexTest, GetRoundTripsEveryField) {
   IndexRow a = make_row(id_from(rng), id_from(rng), 0, 0);
   a.file_name = "1970_01_01.pb.gz";
   a.member_offset = 0;
-  a.indexed_at = 1;
   IndexRow b = make_row(id_from(rng), id_from(rng), 4'102'444'800, 65535);  // year 2100
   b.member_offset = (1ULL << 40) + 12345;  // beyond 32 bits
-  b.indexed_at = 1'999'999'999;
   IndexRow c = make_row(id_of(0x00), id_of(0xff), 1'700'000'000, 30023);
   for (const auto& r : {a, b, c}) ASSERT_TRUE(idx.insert_if_absent(r));
   for (const auto& r : {a, b, c}) {
@@ -135,13 +131,32 @@ TEST(ArchiveIndexTest, GetRoundTripsEveryField) {
   EXPECT_FALSE(idx.get(id_of(0x42)).has_value());
 }
 
-TEST(ArchiveIndexTest, ZeroIndexedAtMeansNow) {
+// The id index holds the first 8 bytes only; ids sharing them must stay distinct rows in every call.
+TEST(ArchiveIndexTest, IdsSharingTheIndexedPrefixStayDistinct) {
   TempDir dir;
   auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
-  auto row = make_row(id_of(1), id_of(2), 100, 1);
-  row.indexed_at = 0;
-  ASSERT_TRUE(idx.insert_if_absent(row));
-  EXPECT_GT(idx.get(row.id)->indexed_at, 1'600'000'000);
+  Id32 a = id_of(0x11), b = id_of(0x11), c = id_of(0x11);
+  b[31] = 0x22;
+  c[8] = 0x33;
+  idx.begin();
+  ASSERT_TRUE(idx.insert_if_absent(make_row(a, id_of(1), 100, 1)));
+  EXPECT_FALSE(idx.contains(b));
+  ASSERT_TRUE(idx.insert_if_absent(make_row(b, id_of(2), 200, 7)));
+  EXPECT_FALSE(idx.insert_if_absent(make_row(b, id_of(3), 300, 1)));
+  idx.commit();
+  EXPECT_FALSE(idx.contains(c));
+  EXPECT_EQ(idx.get(a)->kind, 1);
+  EXPECT_EQ(idx.get(b)->kind, 7);
+  EXPECT_EQ(idx.get(b)->pubkey, id_of(2));
+  IndexQuery q;
+  q.ids = {b, c};
+  ASSERT_EQ(idx.query(q).size(), 1u);
+  EXPECT_EQ(idx.query(q)[0].id, b);
+  idx.begin();
+  EXPECT_EQ(idx.erase_rows(std::vector<Id32>{a, c}), 1u);
+  idx.commit();
+  EXPECT_FALSE(idx.contains(a));
+  EXPECT_TRUE(idx.contains(b));
 }
 
 // Random rows from a few authors, kinds and a narrow time range (so created_at ties happen), then many random
@@ -481,11 +496,12 @@ TEST(ArchiveIndexTest, SchemaRejectsNonBlobIdsFromOutside) {
   { auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write); }
   RawDb raw(path);
   // A shell user pasting hex text instead of X'..' must not plant rows the API cannot read.
-  const std::string cols = "INSERT INTO events(id, kind, pubkey, created_at, file_path, member_offset, indexed_at) ";
-  EXPECT_THROW(raw.exec(cols + "VALUES('" + std::string(64, 'a') + "', 1, X'" + std::string(64, 'b') + "', 1, 'f', 0, 0)"),
-               std::runtime_error);
-  // The same row with a blob id goes in: the CHECK, not the statement's shape, refused the one above.
-  EXPECT_NO_THROW(raw.exec(cols + "VALUES(X'" + std::string(64, 'a') + "', 1, X'" + std::string(64, 'b') + "', 1, 'f', 0, 0)"));
+  const std::string cols = "INSERT INTO events(id, kind, aid, created_at, fid, member_offset) ";
+  EXPECT_THROW(raw.exec(cols + "VALUES('" + std::string(64, 'a') + "', 1, 1, 1, 1, 0)"), std::runtime_error);
+  EXPECT_THROW(raw.exec("INSERT INTO authors(pubkey) VALUES('" + std::string(64, 'b') + "')"), std::runtime_error);
+  // The same rows with blobs go in: the CHECKs, not the statements' shapes, refused the ones above.
+  EXPECT_NO_THROW(raw.exec(cols + "VALUES(X'" + std::string(64, 'a') + "', 1, 1, 1, 1, 0)"));
+  EXPECT_NO_THROW(raw.exec("INSERT INTO authors(pubkey) VALUES(X'" + std::string(64, 'b') + "')"));
 }
 
 TEST(ArchiveIndexTest, PragmasAreAsDocumented) {
@@ -502,7 +518,7 @@ TEST(ArchiveIndexTest, PragmasAreAsDocumented) {
     return v;
   };
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(pragma("PRAGMA user_version"), "2");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "3");
   EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(0x50424958));
   EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
 }
@@ -569,6 +585,7 @@ IndexRow random_tagged_row(std::mt19937_64& rng, std::size_t i) {
   return r;
 }
 
+// `values`' keys as the index keys them (IndexTag's hash itself: TagKeysAreStable).
 bool oracle_match(const IndexRow& r, const IndexQuery& q) {
   auto in = [](const auto& list, const auto& v) { return list.empty() || std::find(list.begin(), list.end(), v) != list.end(); };
   if (!in(q.ids, r.id) || !in(q.authors, r.pubkey) || !in(q.kinds, r.kind)) return false;
@@ -576,7 +593,7 @@ bool oracle_match(const IndexRow& r, const IndexQuery& q) {
   for (const auto& [name, values] : q.tags) {
     bool hit = false;
     for (const IndexTag& t : r.tags)
-      hit = hit || (t.name == name && std::find(values.begin(), values.end(), t.value) != values.end());
+      for (const auto& v : values) hit = hit || t == index_tag(name, v);
     if (!hit) return false;
   }
   return true;
@@ -585,8 +602,18 @@ bool oracle_match(const IndexRow& r, const IndexQuery& q) {
 TEST(ArchiveIndexV2, IndexTagsKeepsSingleLetterFirstValuesSortedUnique) {
   Event ev;
   ev.tags = {{"p", "b"}, {"e", "x", "relay"}, {"p", "b"}, {"e"}, {"ee", "y"}, {"1", "z"}, {"T", "t"}, {"p", "a"}};
-  const std::vector<IndexTag> want = {{'T', "t"}, {'e', "x"}, {'p', "a"}, {'p', "b"}};
+  std::vector<IndexTag> want = {index_tag('T', "t"), index_tag('e', "x"), index_tag('p', "a"), index_tag('p', "b")};
+  std::sort(want.begin(), want.end());
   EXPECT_EQ(index_tags(ev), want);
+}
+
+// The key is part of the file format: name in the top byte, then the first 7 bytes of SHA-256(value)
+// (sha256("x") = 2d711642b726b044...).
+TEST(ArchiveIndexV2, TagKeysAreStable) {
+  EXPECT_EQ(index_tag('e', "x").key, 0x652d711642b726b0);
+  EXPECT_NE(index_tag('p', "x"), index_tag('e', "x"));
+  EXPECT_NE(index_tag('e', "y"), index_tag('e', "x"));
+  EXPECT_GT(index_tag('z', std::string(64, 'f')).key, 0);
 }
 
 TEST(ArchiveIndexV2, TagQueriesAndCountsMatchABruteForceOracle) {
@@ -664,7 +691,7 @@ TEST(ArchiveIndexV2, PutRowsUpdatesInPlaceKeepingSeqAndTags) {
   TempDir dir;
   auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
   IndexRow row = make_row(id_of(5), id_of(1), 100, 1);
-  row.tags = {{'e', "x"}};
+  row.tags = {index_tag('e', "x")};
   idx.begin();
   ASSERT_TRUE(idx.insert_if_absent(row));
   idx.commit();
@@ -673,7 +700,7 @@ TEST(ArchiveIndexV2, PutRowsUpdatesInPlaceKeepingSeqAndTags) {
   moved.tags.clear();  // repair may not know them for an existing row
   moved.member_offset = 777;
   IndexRow fresh = make_row(id_of(6), id_of(1), 100, 1);
-  fresh.tags = {{'e', "x"}};
+  fresh.tags = {index_tag('e', "x")};
   idx.begin();
   idx.put_rows(std::vector<IndexRow>{moved, fresh});
   idx.commit();
@@ -700,20 +727,28 @@ TEST(ArchiveIndexV2, RelayCursorsCommitWithTheTransaction) {
   EXPECT_EQ(idx.relay_cursors(), want);
 }
 
-TEST(ArchiveIndexV2, VersionOneIndexIsRefusedWithTheUpgradeCommand) {
+TEST(ArchiveIndexV2, OlderIndexIsRefusedWithTheUpgradeCommand) {
+  for (const int version : {1, 2}) {
   TempDir dir;
   const auto path = dir.path() / "index.db";
   {
     RawDb raw(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    raw.exec("CREATE TABLE events(id BLOB PRIMARY KEY); PRAGMA application_id = 1346521432; PRAGMA user_version = 1;");
+    raw.exec("CREATE TABLE events(id BLOB PRIMARY KEY); CREATE TABLE relay_cursors(url TEXT PRIMARY KEY, cursor "
+             "INTEGER); INSERT INTO relay_cursors VALUES('wss://r.example/', 42); PRAGMA application_id = "
+             "1346521432; PRAGMA user_version = " + std::to_string(version) + ";");
   }
+  // index rebuild carries the daemon's cursors over from whatever version the old index has.
+  const std::map<std::string, std::int64_t> cursors = {{"wss://r.example/", 42}};
+  EXPECT_EQ(read_any_relay_cursors(path), cursors);
   for (auto mode : {ArchiveIndex::Mode::read_write, ArchiveIndex::Mode::read_only}) {
     try {
       (void)ArchiveIndex::open(path, mode);
       ADD_FAILURE() << "a version-1 index was opened";
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find("proton-beam index rebuild"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("version " + std::to_string(version)), std::string::npos) << e.what();
     }
+  }
   }
 }
 
