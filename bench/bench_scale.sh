@@ -10,6 +10,7 @@
 #        PB_BENCH_CACHE=dir for generated chunks (default ~/.cache/proton-beam/bench-scale; reused between runs)
 #        PB_BENCH_DAYS=365 (days the corpus spans), PB_BENCH_VALIDATE=1 (0: skip id and signature checks)
 #        PB_BENCH_KEEP=1 keeps the work directory (archive) and prints its path
+#        PB_BENCH_CONVERT_ARGS="--index-cache-mib 64" adds options to every convert
 # Not part of CI: the default size runs for tens of minutes and writes ~10 GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/pb-bench-scale.XXXXXX")
 if [ "${PB_BENCH_KEEP:-0}" = 1 ]; then echo "work dir: $W"; else trap 'rm -rf "$W"' EXIT; fi
 mkdir -p "$CACHE"
 ARCHIVE=$W/archive
-CONVERT_OPTS=(--no-progress)
+CONVERT_OPTS=(--no-progress ${PB_BENCH_CONVERT_ARGS:-})
 [ "$VALIDATE" = 1 ] || CONVERT_OPTS+=(--validate-signatures=false --validate-event-ids=false)
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -32,11 +32,11 @@ constexpr std::int32_t kApplicationId = 0x50424958;
 // 8 KiB pages measured ~15% faster for batched random-key inserts than the 4 KiB default, at equal lookup
 // speed; 16 KiB gained a little more on inserts but lost some on lookups (docs/index.md).
 constexpr int kPageSize = 8192;
-// Ceilings, allocated only as pages are touched. Random-key inserts want as many leaves cached as possible:
-// 256 MiB measured +17% over 64 MiB and +64% over SQLite's 2 MiB default at 1M rows. Readers do point
-// lookups; 64 MiB holds the interior pages of the id index to ~100M rows, so a miss costs one leaf read.
-constexpr int kWriterCacheKiB = 256 * 1024;
-constexpr int kReaderCacheKiB = 64 * 1024;
+// Cache ceilings (ArchiveIndex::kDefault*CacheKiB), allocated only as pages are touched. Random-key inserts
+// want as many leaves cached as possible: 256 MiB measured +17% over 64 MiB and +64% over SQLite's 2 MiB
+// default at 1M rows (version 2). Readers do point lookups; 64 MiB holds the interior pages of the id
+// index to ~100M rows, so a miss costs one leaf read. Writers of bounded memory pass less (convert
+// --index-cache-mib).
 // Readers wait this long for a writer's checkpoint or schema change instead of failing at once.
 constexpr int kBusyTimeoutMs = 10'000;
 // After a checkpoint the WAL is truncated back to this size, so a long convert does not leave a huge -wal.
@@ -245,6 +245,7 @@ struct PreparedQuery {
 struct ArchiveIndex::Impl {
   std::string path;  // absolute, for messages
   Mode mode = Mode::read_write;
+  std::size_t cache_kib = 0;
   DbPtr db;  // declared before the statements so they are finalized first
   std::array<StmtPtr, kSlotCount> stmts;
   std::map<std::string, StmtPtr> query_stmts;  // query() shapes, keyed by which constraints are present
@@ -400,7 +401,9 @@ struct ArchiveIndex::Impl {
   // Connection-level settings; see docs/index.md for the measurements.
   void configure_connection() {
     sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-    const int cache = mode == Mode::read_write ? kWriterCacheKiB : kReaderCacheKiB;
+    const std::size_t cache = cache_kib != 0 ? cache_kib
+                              : mode == Mode::read_write ? kDefaultWriterCacheKiB
+                                                         : kDefaultReaderCacheKiB;
     const std::string pragmas = "PRAGMA cache_size = -" + std::to_string(cache) + "; PRAGMA temp_store = MEMORY;";
     exec(pragmas.c_str(), "configuring the connection");
   }
@@ -498,13 +501,14 @@ ArchiveIndex::~ArchiveIndex() = default;
 ArchiveIndex::ArchiveIndex(ArchiveIndex&&) noexcept = default;
 ArchiveIndex& ArchiveIndex::operator=(ArchiveIndex&&) noexcept = default;
 
-ArchiveIndex ArchiveIndex::open(const std::filesystem::path& path, Mode mode) {
+ArchiveIndex ArchiveIndex::open(const std::filesystem::path& path, Mode mode, std::size_t cache_kib) {
   auto impl = std::make_unique<Impl>();
   std::error_code ec;
   // Absolute, so a relative name such as "file:x.db" is never taken for a URI (Debian enables URIs).
   const auto abs = std::filesystem::absolute(path, ec);
   impl->path = (ec ? path : abs).string();
   impl->mode = mode;
+  impl->cache_kib = cache_kib;
 
   if (mode == Mode::read_only && !std::filesystem::exists(abs, ec))
     throw std::runtime_error("index " + impl->path + ": opening read-only: no such file");

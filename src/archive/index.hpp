@@ -72,7 +72,11 @@ class ArchiveIndex {
 
   // Opens (creating when read_write) the index at `path`. Throws std::runtime_error with SQLite's
   // message on failure. read_only connections may be used concurrently with one read_write writer (WAL).
-  static ArchiveIndex open(const std::filesystem::path& path, Mode mode);
+  // `cache_kib` caps this connection's page cache (0: kDefaultWriterCacheKiB or kDefaultReaderCacheKiB).
+  static ArchiveIndex open(const std::filesystem::path& path, Mode mode, std::size_t cache_kib = 0);
+  // Page cache ceilings (allocated only as pages are touched): see docs/index.md.
+  static constexpr std::size_t kDefaultWriterCacheKiB = 256 * 1024;
+  static constexpr std::size_t kDefaultReaderCacheKiB = 64 * 1024;
 
   ~ArchiveIndex();
   ArchiveIndex(ArchiveIndex&&) noexcept;

@@ -224,7 +224,7 @@ struct ArchiveWriter::Impl {
   CompressPool pool;                   // declared last: its threads stop before the members go
 
   Impl(const std::filesystem::path& d, ArchiveWriterOptions o)
-      : dir(d), opt(o), lock(lock_archive(d)), index(ArchiveIndex::open(d / "index.db", ArchiveIndex::Mode::read_write)),
+      : dir(d), opt(o), lock(lock_archive(d)), index(ArchiveIndex::open(d / "index.db", ArchiveIndex::Mode::read_write, o.index_cache_kib)),
         pool(o.compression_level, resolve_threads(o.compression_threads)) {
     recover();
     journal_fd = open_or_throw(dir / kJournalName, O_RDWR | O_CREAT | O_TRUNC);

@@ -36,6 +36,7 @@ struct ArchiveWriterOptions {
   // in the order they were sealed, so the day files are the same for any value.
   int compression_threads = -1;
   std::size_t max_inflight_bytes = 32u << 20;       // cap on sealed, not yet written record data
+  std::size_t index_cache_kib = 0;                  // the index connection's page cache (0: its default)
 };
 
 // CPU time the writer spent outside the caller's own accounting (seconds, summed over threads).

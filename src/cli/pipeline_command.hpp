@@ -21,6 +21,7 @@ struct PipelineArgs {
   int compression_level = 6;
   std::uint64_t commit_mb = 256;
   std::size_t member_kib = kDefaultMemberBytes >> 10;
+  std::size_t index_cache_mib = ArchiveIndex::kDefaultWriterCacheKiB >> 10;
   bool no_fsync = false;
   S3Args s3;  // --s3-output: upload after the run
 };

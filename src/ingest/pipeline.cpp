@@ -73,11 +73,18 @@ bool is_blank(std::string_view s) {
 }
 
 // Per-worker state: everything a worker needs, owned by that worker alone.
+// A worker's read-only index connection does point lookups (dedup); with a capped writer cache it gets an
+// eighth of that (at least 2 MiB), so the whole run stays within the user's memory budget.
+std::size_t reader_cache_kib(const ConvertOptions& opt) {
+  const std::size_t writer = opt.writer.index_cache_kib;
+  return writer == 0 ? 0 : std::max<std::size_t>(2048, writer / 8);
+}
+
 class Worker {
  public:
   Worker(const ConvertOptions& opt, SeenIds& seen, const std::filesystem::path& index_path)
       : opt_(opt), seen_(seen), validator_(opt.validation),
-        index_(ArchiveIndex::open(index_path, ArchiveIndex::Mode::read_only)) {}
+        index_(ArchiveIndex::open(index_path, ArchiveIndex::Mode::read_only, reader_cache_kib(opt))) {}
 
   ProcessedBatch process(LineBatch batch) {
     ProcessedBatch out;
