@@ -92,15 +92,22 @@ class GetSession final : public HttpGet, public std::enable_shared_from_this<Get
     });
   }
 
+  // The header first: Beast 1.74's async_read parses eagerly and then skips the body limit's check of a
+  // Content-Length (chunked and read-to-EOF bodies are still checked octet by octet), so it is done here.
   void receive() {
     parser_.body_limit(options_.max_body);
-    http::async_read(stream_, buffer_, parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
-      if (ec == http::error::body_limit) return self->fail(HttpGetError::too_large, ec);
-      if (ec) return self->fail(HttpGetError::protocol, ec);
-      auto res = self->parser_.release();
-      self->done({HttpGetError::none, {}, static_cast<int>(res.result_int()), std::move(res.body())});
+    http::async_read_header(stream_, buffer_, parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+      if (!ec && self->parser_.content_length().value_or(0) > self->options_.max_body) ec = http::error::body_limit;
+      if (ec) return self->fail_read(ec);
+      http::async_read(self->stream_, self->buffer_, self->parser_, [self](error_code e, std::size_t) {
+        if (e) return self->fail_read(e);
+        auto res = self->parser_.release();
+        self->done({HttpGetError::none, {}, static_cast<int>(res.result_int()), std::move(res.body())});
+      });
     });
   }
+
+  void fail_read(error_code ec) { fail(ec == http::error::body_limit ? HttpGetError::too_large : HttpGetError::protocol, ec); }
 
   void fail(HttpGetError e, error_code ec) {
     if (ec == beast::error::timeout) e = HttpGetError::timeout;

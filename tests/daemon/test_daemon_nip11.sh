@@ -5,7 +5,8 @@
 #     daemon fetches it before dialling (to the address it dials, with Accept: application/nostr+json),
 #     asks limit 100 and pages back through all of R1's 1,000 and R2's 300 events, each archived once.
 #     R3 has no document (404): dialled all the same with limit 500, so only its newest 100 come back (the
-#     gap NIP-11 closes). R4 serves a broken document: dialled, all archived. /relays shows what was
+#     gap NIP-11 closes). R4 serves a broken document, R5 one over 64 KiB (max_limit 100 in it, ignored):
+#     both dialled with limit 500, all archived. /relays shows what was
 #     learned, /metrics the fetch outcomes; a reconnect within the hour does not fetch again.
 #  2. Discovery: operator relay A says payment_required and is archived all the same; the relays its events
 #     name, P (payment_required) and Q (auth_required), are refused at dial time, never connected.
@@ -35,15 +36,17 @@ RELAY_DEFER=1 relay_start R1 --store "$WORK/r1.jsonl" --max-limit 100
 RELAY_DEFER=1 relay_start R2 --store "$WORK/r2.jsonl" --max-limit 100 --tls-cert "$RELAY_CERT" --tls-key "$RELAY_KEY"
 RELAY_DEFER=1 relay_start R3 --store "$WORK/r3.jsonl" --max-limit 100 --no-nip11
 RELAY_DEFER=1 relay_start R4 --store "$WORK/r4.jsonl" --max-limit 100 --nip11 '{"limitation":{"max_limit":-7'
-relay_await R1 R2 R3 R4
+big="{\"limitation\":{\"max_limit\":100},\"description\":\"$(head -c 70000 /dev/zero | tr '\0' d)\"}"
+RELAY_DEFER=1 relay_start R5 --max-limit 100 --nip11 "$big"
+relay_await R1 R2 R3 R4 R5
 A1="$WORK/a1"
-daemon_start "$A1" --relay "$R1_URL" --relay "$R2_URL" --relay "$R3_URL" --relay "$R4_URL" --batch-size 200
+daemon_start "$A1" --relay "$R1_URL" --relay "$R2_URL" --relay "$R3_URL" --relay "$R4_URL" --relay "$R5_URL" --batch-size 200
 wait_eq 90 1420 committed "$A1"  # 1,000 + 300 + R3's newest 100 + 20
 wait_eq 30 1700000999 relay_field "$R1_URL" cursor  # R1's history run ended
 wait_eq 30 1700100299 relay_field "$R2_URL" cursor
 
 # The document was asked for once, before the WebSocket came, on the relay's port and path.
-for r in R1 R2 R3 R4; do
+for r in R1 R2 R3 R4 R5; do
   log=${r}_LOG port=${r}_PORT
   assert_eq "$(nip11_gets "${!log}" "${!port}")" 1 "NIP-11 requests $r received"
   first=$(grep -nE '^(NIP11|CONNECT)' "${!log}" | head -n 1)
@@ -53,6 +56,7 @@ assert_eq "$(live_req_limit "$R1_LOG")" 100 "R1's live REQ limit (max_limit)"
 assert_eq "$(live_req_limit "$R2_LOG")" 100 "R2's live REQ limit (max_limit, over https)"
 assert_eq "$(live_req_limit "$R3_LOG")" 500 "R3's live REQ limit (no document: --page-size)"
 assert_eq "$(live_req_limit "$R4_LOG")" 500 "R4's live REQ limit (broken document: --page-size)"
+assert_eq "$(live_req_limit "$R5_LOG")" 500 "R5's live REQ limit (document over 64 KiB: --page-size)"
 pages=$(relay_field "$R1_URL" pages)
 [ "$pages" -ge 10 ] || fail "R1 paged $pages times, expected >= 10 (1,000 events, 100 a page)"
 grep -Eq 'RECV c=[0-9]+ REQ \["REQ","pg[0-9]+",\{"since":0,"until":[0-9]+,"limit":100\}' "$R1_LOG" ||
@@ -70,6 +74,8 @@ assert_eq "$(nip11_field "$R4_URL" max_limit)" null "R4 nip11"
 assert_eq "$(fetches ok)" 2 "NIP-11 fetches ok"
 assert_eq "$(fetches http_status)" 1 "NIP-11 fetches http_status (R3's 404)"
 assert_eq "$(fetches invalid)" 1 "NIP-11 fetches invalid (R4)"
+assert_eq "$(fetches too_large)" 1 "NIP-11 fetches too_large (R5)"
+assert_eq "$(nip11_field "$R5_URL" max_limit)" null "R5 nip11"
 grep -q "relay $R3_URL/: no NIP-11 document (http_status: HTTP 404); dialling anyway" "$A1/proton-beam.log" ||
   fail "no log line for R3's missing document"
 
