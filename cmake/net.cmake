@@ -1,5 +1,5 @@
 # pb_net: HTTP/WebSocket client and server on Boost.Asio/Beast + OpenSSL. A bottom layer: it uses no
-# other src/ folder. Only ws_client.cpp, http_server.cpp and ws_server_session.cpp include Beast.
+# other src/ folder. Only ws_client.cpp, http_get.cpp, http_server.cpp and ws_server_session.cpp include Beast.
 file(GLOB PB_NET_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/net/*.cpp)
 add_library(pb_net STATIC ${PB_NET_SOURCES})
 target_include_directories(pb_net PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)

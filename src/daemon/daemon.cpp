@@ -74,13 +74,19 @@ DiscoverySettings discovery_settings(const DaemonConfig& cfg) {
 struct IoSide {
   IoSide(asio::io_context& io, const DaemonConfig& cfg, WorkQueue<InboundEvent>& events, DaemonLog& log, Counters& global,
          std::map<std::string, std::int64_t> cursors, DiscoveryFeed* feed)
-      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg), {}, 0, {}},
+      : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg),
+            {}, 0, {}, {}, {}},
         manager(std::make_shared<RelayManager>(ctx, std::move(cursors))) {
+    ctx.info = std::make_shared<RelayInfoCache>(io, ctx.tls, log, std::chrono::milliseconds(cfg.connect_timeout_ms));
     if (!feed) return;
     discovery = std::make_shared<Discovery>(io, *manager, *feed, log, discovery_settings(cfg));
     ctx.admit = [weak = std::weak_ptr<Discovery>(discovery)](const std::string& url, std::vector<asio::ip::address>& a) {
       auto d = weak.lock();
       return d ? d->admit(url, a) : std::nullopt;
+    };
+    ctx.admit_info = [weak = std::weak_ptr<Discovery>(discovery)](const std::string& url, const RelayInfo& info) {
+      auto d = weak.lock();
+      return d ? d->admit_info(url, info) : std::nullopt;
     };
   }
   RelayContext ctx;
@@ -148,7 +154,8 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   try {
     side = std::make_unique<IoSide>(io, cfg, events, log, global, cursors, feed.get());
-    HttpApiState api{global, status, *side->manager, interval, side->discovery.get(), pusher ? &s3_status : nullptr};
+    HttpApiState api{global, status, *side->manager, interval, side->discovery.get(), pusher ? &s3_status : nullptr,
+                     side->ctx.info.get()};
     net::HttpServerHandlers handlers;
     handlers.on_request = [api](const net::Request& req, net::Responder r) { r.respond(handle_http(api, req)); };
     http = std::make_unique<net::HttpServer>(io, net::HttpServerOptions{}, std::move(handlers));

@@ -200,6 +200,20 @@ std::optional<std::string> Discovery::admit(const std::string& url, std::vector<
   }
   std::string detail = "resolved to";
   for (const auto& a : addresses) detail += " " + a.to_string();
+  return refuse_dial(url, reason, detail);
+}
+
+// Decision: a discovered relay whose NIP-11 document says it wants NIP-42 auth or payment is not kept: a
+// throwaway key is rarely let in and we pay no one. Operator relays are dialled whatever they say.
+std::optional<std::string> Discovery::admit_info(const std::string& url, const RelayInfo& info) {
+  if (relays_.is_operator(url) || !active_.count(url)) return std::nullopt;
+  if (info.payment_required) return refuse_dial(url, "nip11_payment_required", "NIP-11 limitation.payment_required");
+  if (info.auth_required) return refuse_dial(url, "nip11_auth_required", "NIP-11 limitation.auth_required");
+  return std::nullopt;
+}
+
+// A connection attempt refused: counted, shown for kRetryRefusedSeconds, the relay dropped.
+std::string Discovery::refuse_dial(const std::string& url, std::string_view reason, const std::string& detail) {
   refused(reason, url, 1, detail);
   if (auto it = candidates_.find(url); it != candidates_.end()) {
     it->second.last_error = fmt::format("refused: {} ({})", reason, detail.substr(0, 200));

@@ -25,6 +25,7 @@
 #include "daemon/discovery_limits.hpp"
 #include "daemon/discovery_plan.hpp"
 #include "daemon/discovery_store.hpp"
+#include "daemon/nip11_info.hpp"
 #include "daemon/relay_manager.hpp"
 
 namespace pb::daemon {
@@ -49,6 +50,9 @@ class Discovery : public std::enable_shared_from_this<Discovery> {
   // relays keep only addresses that pass the rules and one with a free per-IP slot (the connection goes
   // to exactly that address: no second lookup). Returns why not, or nothing to dial `addresses`.
   std::optional<std::string> admit(const std::string& url, std::vector<boost::asio::ip::address>& addresses);
+  // The second gate, with the relay's NIP-11 document (fetched from the admitted address): a discovered
+  // relay that requires auth or payment is refused (nip11_auth_required, nip11_payment_required).
+  std::optional<std::string> admit_info(const std::string& url, const RelayInfo& info);
 
   void append_metrics(std::string& out) const;
   // /relays: extra fields for a relay of the connected set, and the candidates outside it.
@@ -67,6 +71,7 @@ class Discovery : public std::enable_shared_from_this<Discovery> {
   void update_active(std::int64_t elapsed_ms);
   void apply(const Plan& plan, std::int64_t now_unix);
   void drop(const std::string& url);
+  std::string refuse_dial(const std::string& url, std::string_view reason, const std::string& detail);
   void refused(std::string_view reason, std::string_view url, std::uint64_t n, std::string_view when);
   void save();
 

@@ -46,7 +46,7 @@ const std::vector<std::string_view>& refusal_reasons() {
   static const std::vector<std::string_view> reasons = {
       "too_long",  "scheme",   "malformed",    "onion",     "local_name",  "loopback", "private",
       "link_local", "cgnat",   "unique_local", "multicast", "unspecified", "broadcast", "reserved",
-      "no_address", "ip_limit", "table_full"};
+      "no_address", "ip_limit", "table_full", "nip11_auth_required", "nip11_payment_required"};
   return reasons;
 }
 

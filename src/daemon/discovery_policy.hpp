@@ -21,6 +21,7 @@ namespace pb::daemon {
 //   no_address                                    the name resolved to nothing
 //   ip_limit                                      kMaxConnectionsPerIp discovered relays already use the address
 //   table_full                                    the candidate table holds kMaxCandidates URLs already
+//   nip11_auth_required, nip11_payment_required   a discovered relay's NIP-11 document says so (at dial time)
 const std::vector<std::string_view>& refusal_reasons();
 
 struct UrlVerdict {

@@ -49,6 +49,7 @@ std::string metrics_text(const HttpApiState& s) {
   metric(out, "proton_beam_commits_total", "counter", "Archive commits", s.sink.commits);
   metric(out, "proton_beam_last_commit_timestamp_seconds", "gauge", "Unix time of the last commit (0: none)",
          static_cast<std::uint64_t>(s.sink.last_commit_unix.load()));
+  if (s.nip11) s.nip11->append_metrics(out);
   if (s.discovery) s.discovery->append_metrics(out);
   if (s.s3) {
     metric(out, "proton_beam_s3_push_total", "counter", "S3 pushes finished, successful or not", s.s3->pushes);

@@ -21,6 +21,7 @@ struct HttpApiState {
   std::chrono::milliseconds batch_interval;
   const Discovery* discovery = nullptr;  // null with --no-discovery
   const S3PushStatus* s3 = nullptr;      // null without --s3-output
+  const RelayInfoCache* nip11 = nullptr;  // NIP-11 documents and fetch outcomes
 };
 
 net::Response handle_http(const HttpApiState& state, const net::Request& req);

@@ -26,13 +26,16 @@ std::string req_message(const std::string& sub, const Filter& f) {
 
 RelayConnection::RelayConnection(RelayContext& ctx, Nip42Signer& signer, std::shared_ptr<RelayCounters> counters)
     : ctx_(ctx), signer_(signer), counters_(std::move(counters)), url_(*net::parse_relay_url(counters_->url).url),
-      timer_(ctx.io), backoff_(ctx.config.reconnect_min_ms, ctx.config.reconnect_max_ms) {}
+      timer_(ctx.io), backoff_(ctx.config.reconnect_min_ms, ctx.config.reconnect_max_ms),
+      page_limit_(ctx.config.page_size) {}
 
 void RelayConnection::start() { connect(); }
 
 std::optional<InboundEvent> RelayConnection::stop() {
   stopped_ = true;
   timer_.cancel();
+  if (info_fetch_) info_fetch_->cancel();
+  info_fetch_.reset();
   client_.reset();  // no handler runs after this
   open_ = false;
   auto held = std::move(held_);
@@ -43,7 +46,7 @@ std::optional<InboundEvent> RelayConnection::stop() {
 std::string RelayConnection::state() const {
   if (stopped_) return "stopped";
   if (client_ && open_) return held_ ? "paused" : "connected";
-  if (client_) return "connecting";
+  if (client_ || fetching_info_) return "connecting";
   return resolving_ ? "resolving" : "waiting";
 }
 
@@ -63,8 +66,28 @@ void RelayConnection::connect() {
       self->last_error_ = *why;  // discovery drops the relay; until then it waits like after a failure
       return self->reconnect_later();
     }
-    self->open_client(std::move(addresses));
+    self->fetch_info(std::move(addresses));
   });
+}
+
+// The NIP-11 document goes to the addresses just resolved and admitted, as the dial will. Without one the
+// relay is dialled all the same, with limit = --page-size.
+void RelayConnection::fetch_info(std::vector<boost::asio::ip::address> addresses) {
+  if (!ctx_.info) return open_client(std::move(addresses));
+  fetching_info_ = true;
+  auto done = [weak = weak_from_this(), addresses](const RelayInfo* info) mutable {
+    auto self = weak.lock();
+    if (!self || self->stopped_) return;
+    self->fetching_info_ = false;
+    self->info_fetch_.reset();
+    self->page_limit_ = clamp_page_size(self->ctx_.config.page_size, info ? info->max_limit : std::nullopt);
+    if (auto why = info && self->ctx_.admit_info ? self->ctx_.admit_info(self->url(), *info) : std::nullopt) {
+      self->last_error_ = *why;  // discovery drops the relay; until then it waits like after a failure
+      return self->reconnect_later();
+    }
+    self->open_client(std::move(addresses));
+  };
+  info_fetch_ = ctx_.info->fetch(url_, addresses, std::move(done));
 }
 
 void RelayConnection::open_client(std::vector<boost::asio::ip::address> addresses) {
@@ -115,8 +138,8 @@ void RelayConnection::send_req() {
   if (cursor >= 0) f.since = std::max<std::int64_t>(0, cursor - c.overlap_seconds);
   else if (c.backfill_since) f.since = *c.backfill_since;
   else f.since = std::max<std::int64_t>(0, unix_now() - c.overlap_seconds);
-  f.limit = static_cast<std::int64_t>(c.page_size);
-  pager_.emplace(*f.since, c.page_size);
+  f.limit = static_cast<std::int64_t>(page_limit_);
+  pager_.emplace(*f.since, page_limit_);  // a page of page_limit_ events is full: page on
   run_ = ++ctx_.history_runs;
   run_events_ = 0;
   send(req_message(sub_, f), "could not send REQ (send queue refused it)");

@@ -1,4 +1,5 @@
-// One relay: resolve, connect (pb_net WsClient), one live REQ with our filter, since = cursor - overlap and
+// One relay: resolve, its NIP-11 document (relay_info_cache.hpp: limit = min(page_size, max_limit)), connect
+// (pb_net WsClient), one live REQ with our filter, since = cursor - overlap and
 // limit = page_size, its history paged back with until (history_pager.hpp: one page in flight, each page
 // closed after its EOSE), the relay's messages, back-pressure, and reconnects with backoff. Events read
 // while the history is unfinished are tagged with the connection's history run, whose end mark follows
@@ -36,9 +37,11 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   const std::string& last_error() const { return last_error_; }
   bool connected() const { return client_ && open_; }
   bool paused() const { return held_.has_value(); }
+  std::uint64_t page_limit() const { return page_limit_; }  // the limit of its history REQs
 
  private:
   void connect();
+  void fetch_info(std::vector<boost::asio::ip::address> addresses);
   void open_client(std::vector<boost::asio::ip::address> addresses);
   void on_open();
   bool on_message(std::string&& frame);
@@ -61,6 +64,7 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   std::shared_ptr<RelayCounters> counters_;
   net::RelayUrl url_;
   std::unique_ptr<net::WsClient> client_;
+  std::shared_ptr<net::HttpGet> info_fetch_;  // the NIP-11 GET in flight, if any
   boost::asio::steady_timer timer_;
   Backoff backoff_;
   std::optional<InboundEvent> held_;
@@ -70,8 +74,10 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   std::string challenge_;
   std::string last_error_;
   std::chrono::steady_clock::time_point opened_at_{};
+  std::uint64_t page_limit_;  // --page-size, or the relay's NIP-11 max_limit when lower
   unsigned sub_gen_ = 0;
   bool open_ = false, stopped_ = false, eose_ = false, auth_tried_ = false, resolving_ = false;
+  bool fetching_info_ = false;
 };
 
 }  // namespace pb::daemon

@@ -14,6 +14,7 @@
 #include "daemon/counters.hpp"
 #include "daemon/daemon_log.hpp"
 #include "daemon/pipeline_types.hpp"
+#include "daemon/relay_info_cache.hpp"
 #include "daemon/relay_message.hpp"
 #include "daemon/work_queue.hpp"
 #include "nostr/filter.hpp"
@@ -40,6 +41,10 @@ struct RelayContext {
   // Connection gate (discovery's SSRF rules), called with a relay's freshly resolved addresses: may narrow
   // them (the connection dials exactly what is left, never resolving again) or refuse with a reason.
   std::function<std::optional<std::string>(const std::string& url, std::vector<boost::asio::ip::address>&)> admit;
+  // NIP-11 documents, fetched after `admit` and before the dial (null: none fetched).
+  std::shared_ptr<RelayInfoCache> info;
+  // Second gate (discovery: auth or payment required), called with a relay's document before it dials.
+  std::function<std::optional<std::string>(const std::string& url, const RelayInfo&)> admit_info;
 };
 
 }  // namespace pb::daemon

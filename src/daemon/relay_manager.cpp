@@ -94,6 +94,8 @@ std::string RelayManager::relays_json(const ExtraFields& extra) const {
                        c.connects.load(), c.disconnects.load(), c.auth_sent.load(), c.rate_limited.load(), c.pages.load());
     out += ",\"last_error\":";
     append_json_string(out, conn->last_error());
+    out += fmt::format(",\"page_limit\":{}", conn->page_limit());
+    if (ctx_.info) ctx_.info->append_json(out, url);
     if (extra) extra(out, url);
     out += "}";
   }

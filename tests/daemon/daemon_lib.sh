@@ -16,6 +16,8 @@
 #   committed DIR                   rows in DIR's index (committed events)
 #   relay_field URL FIELD           a field of one relay's /relays object
 #   canon FILE...                   the events as sorted canonical JSON (keys sorted), one per line, unique
+#   ids FILE...                     the ids of the events in JSONL files, sorted, unique
+#   archived_ids DIR                the ids in DIR's index, sorted
 DAEMON="$PB_BIN/proton-beam-daemon"
 [ -x "$DAEMON" ] || fail "$DAEMON not built"
 D_PID="" D_PORT="" D_LOG=""
@@ -76,6 +78,11 @@ canon() {
 for line in sys.stdin:
     if line.strip(): print(json.dumps(json.loads(line), sort_keys=True, separators=(",", ":"), ensure_ascii=False))' | sort -u
 }
+ids() { python3 -c 'import json,sys
+for f in sys.argv[1:]:
+    for l in open(f):
+        if l.strip(): print(json.loads(l)["id"])' "$@" | sort -u; }
+archived_ids() { sqlite3 "$1/index.db" 'SELECT lower(hex(id)) FROM events' | sort; }
 wait_eq() {
   local secs=$1 want=$2 got=""; shift 2
   local deadline=$((SECONDS + secs))

@@ -14,11 +14,6 @@ source "$PB_SOURCE_DIR/tests/daemon/daemon_lib.sh"
 source "$PB_SOURCE_DIR/tests/relay/relay_lib.sh"
 
 sign() { "$RELAY_NODE" "$RELAY_DIR/sign_events.mjs" "$@"; }
-ids() { python3 -c 'import json,sys
-for f in sys.argv[1:]:
-    for l in open(f):
-        if l.strip(): print(json.loads(l)["id"])' "$@" | sort -u; }
-archived_ids() { sqlite3 "$1/index.db" 'SELECT lower(hex(id)) FROM events' | sort; }
 newest() { python3 -c 'import json,sys; print(max(json.loads(l)["created_at"] for f in sys.argv[1:] for l in open(f) if l.strip()))' "$@"; }
 db_cursor() { sqlite3 "$1/index.db" "SELECT coalesce((SELECT cursor FROM relay_cursors WHERE url = '$2/'), 'none')"; }
 req_count() { grep -Ec "RECV c=[0-9]+ REQ .*\"REQ\",\"$2" "$1" || true; }

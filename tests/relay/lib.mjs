@@ -4,7 +4,8 @@
 //
 //   listen(opts, {info, wsOptions})  http(s) + ws server on opts.host:opts.port (0 = any free port); when
 //                                    listening writes the port to opts['ready-file'] (atomically, via
-//                                    rename) and prints "READY port=N url=ws(s)://..." on stdout.
+//                                    rename) and prints "READY port=N url=ws(s)://..." on stdout. info: the
+//                                    NIP-11 document (an object, or a string sent verbatim; null: 404).
 //   keyFor(seed, i)                  deterministic secret key i of a seed
 //   signEvent(template, sk)          deterministic NIP-01 event (BIP-340 with zero aux randomness)
 //   generateEvents({...})            the deterministic corpus of sign_events.mjs / publish.mjs --generate
@@ -46,11 +47,13 @@ export async function listen(opts, { info = {}, wsOptions = {} } = {}) {
   // NIP-11: GET with "Accept: application/nostr+json" returns the relay information document.
   const onHttp = (req, res) => {
     const nip11 = (req.headers.accept || '').includes('application/nostr+json')
-    res.writeHead(nip11 ? 200 : 426, {
-      'content-type': nip11 ? 'application/nostr+json' : 'text/plain',
+    if (nip11) log(`NIP11 ${req.method} ${req.url} host=${req.headers.host}`)
+    const status = !nip11 ? 426 : info === null ? 404 : 200
+    res.writeHead(status, {
+      'content-type': status === 200 ? 'application/nostr+json' : 'text/plain',
       'access-control-allow-origin': '*',
     })
-    res.end(nip11 ? JSON.stringify(info) : 'websocket only\n')
+    res.end(status !== 200 ? 'websocket only\n' : typeof info === 'string' ? info : JSON.stringify(info))
   }
   const server = tls
     ? createHttpsServer({ cert: readFileSync(opts['tls-cert']), key: readFileSync(opts['tls-key']) }, onHttp)

@@ -5,7 +5,7 @@
 // Usage: node relay.mjs [--port 0] [--host 127.0.0.1] [--ready-file F] [--tls-cert C --tls-key K]
 //          [--store FILE.jsonl] [--max-limit N] [--auth-required] [--rate-limit-first-req]
 //          [--ignore-until] [--until-delay-ms MS [--until-delay-from K]]
-//          [--permessage-deflate] [--watch-pid PID] [--quiet]
+//          [--nip11 TEXT | --no-nip11] [--permessage-deflate] [--watch-pid PID] [--quiet]
 //   --port 0            any free port; the bound port is written to --ready-file once listening and printed
 //                       as "READY port=N url=ws://127.0.0.1:N" on stdout
 //   --store FILE        JSONL file: loaded at start (replaying upserts), every accepted event appended
@@ -20,8 +20,12 @@
 //                       from the K-th such REQ this process receives on (--until-delay-from K, default 1): a
 //                       test can hold a paging client mid-history deterministically (a huge MS from K = 3:
 //                       the first two pages come at once, the third never does)
+//   --nip11 TEXT        the NIP-11 document, sent verbatim (hostile ones too) instead of the default one (name,
+//                       software, supported_nips, limitation.auth_required and, with --max-limit, max_limit)
+//   --no-nip11          NIP-11 requests get 404 (a relay without a document)
 // Stdout: one line per client message: "RECV c=<conn> <type> <json>" (EVENTs: just the id), plus
-// "CONNECT c=N", "DISCONNECT c=N", "AUTH c=N ok <pubkey>" / "AUTH c=N fail <reason>".
+// "NIP11 GET <target> host=<Host header>" per NIP-11 request, "CONNECT c=N", "DISCONNECT c=N",
+// "AUTH c=N ok <pubkey>" / "AUTH c=N fail <reason>".
 // NIP-01 semantics: replaceable (0, 3, 10000-19999) and addressable (30000-39999) events keep the newest,
 // ephemeral (20000-29999) are only broadcast; results are newest first, `limit` per filter; live events
 // after EOSE. No NIP-09 deletion, no COUNT, no search. Filter-result and event-result caches are off.
@@ -45,6 +49,8 @@ const { values: opts } = parseArgs({
     'ignore-until': { type: 'boolean', default: false },
     'until-delay-ms': { type: 'string', default: '0' },
     'until-delay-from': { type: 'string', default: '1' },
+    nip11: { type: 'string' },
+    'no-nip11': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 })
@@ -119,14 +125,13 @@ const validator = new Validator({
   maxFilterGenericTagsLength: 10000,
 })
 
-const { wss, port } = await listen(opts, {
-  info: {
-    name: 'proton-beam test relay',
-    software: '@nostr-relay/core (tests/relay/relay.mjs)',
-    supported_nips: [1, 11, ...(opts['auth-required'] ? [42] : [])],
-    limitation: { auth_required: opts['auth-required'], ...(maxLimit < Infinity ? { max_limit: maxLimit } : {}) },
-  },
-})
+const defaultInfo = {
+  name: 'proton-beam test relay',
+  software: '@nostr-relay/core (tests/relay/relay.mjs)',
+  supported_nips: [1, 11, ...(opts['auth-required'] ? [42] : [])],
+  limitation: { auth_required: opts['auth-required'], ...(maxLimit < Infinity ? { max_limit: maxLimit } : {}) },
+}
+const { wss, port } = await listen(opts, { info: opts['no-nip11'] ? null : opts.nip11 ?? defaultInfo })
 const ownHosts = new Set([opts.host, '127.0.0.1', 'localhost', '[::1]'])
 
 // NIP-42 check of a kind-22242 event; returns an error text or null.
