@@ -85,6 +85,10 @@ void add_pipeline_options(CLI::App* cmd, PipelineArgs& a) {
                   "Advanced: SQLite page cache of the index writer, in MiB (each worker's lookups get 1/8 of it); "
                   "the main memory knob (docs/index.md)")
       ->capture_default_str()->check(CLI::Range(4, 1 << 20));
+  cmd->add_option("--pending-mib", a.pending_mib,
+                  "Advanced: records held for unfinished members across all open days, in MiB; past it the "
+                  "largest are sealed early (less memory when the input spans many days; docs/index.md)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--no-fsync", a.no_fsync,
                 "Advanced: skip fdatasync before commits (still safe against kills, not against power loss)");
   add_s3_options(cmd, a.s3, true);
@@ -95,6 +99,7 @@ PipelineResult run_pipeline(PipelineArgs& a, const std::string& command) {
   a.opt.writer.commit_bytes = a.commit_mb << 20;
   a.opt.writer.member_bytes = a.member_kib << 10;
   a.opt.writer.index_cache_kib = a.index_cache_mib << 10;
+  a.opt.writer.max_pending_bytes = a.pending_mib << 20;
   a.opt.writer.fsync = !a.no_fsync;
   if (a.opt.threads == 0) a.opt.threads = std::max(1u, std::thread::hardware_concurrency());
   // Resolved first: a bad URL or missing credentials should stop the run before it converts anything.

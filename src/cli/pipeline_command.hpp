@@ -22,6 +22,7 @@ struct PipelineArgs {
   std::uint64_t commit_mb = 256;
   std::size_t member_kib = kDefaultMemberBytes >> 10;
   std::size_t index_cache_mib = ArchiveIndex::kDefaultWriterCacheKiB >> 10;
+  std::size_t pending_mib = ArchiveWriterOptions{}.max_pending_bytes >> 20;
   bool no_fsync = false;
   S3Args s3;  // --s3-output: upload after the run
 };
