@@ -10,6 +10,8 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <random>
+#include <unordered_map>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -221,6 +223,22 @@ struct PendingTag {
   std::int64_t seq = 0;
   auto operator<=>(const PendingTag&) const = default;
 };
+// Anyone can grind keys whose raw bytes collide in a table's low bits, so the bytes are mixed with a
+// per-connection random seed first.
+struct PubkeyHash {
+  std::uint64_t seed = std::random_device{}() * 0x9e3779b97f4a7c15ULL + std::random_device{}();
+  std::size_t operator()(const Id32& k) const noexcept {
+    std::uint64_t a, b;
+    std::memcpy(&a, k.data(), sizeof a);
+    std::memcpy(&b, k.data() + 8, sizeof b);
+    std::uint64_t x = (a ^ seed) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 31) ^ b) * 0x94d049bb133111ebULL;
+    return static_cast<std::size_t>(x ^ (x >> 29));
+  }
+};
+// Writer-side author id cache: ~64 B per entry, so at most ~8 MB.
+constexpr std::size_t kAuthorCacheEntries = 1 << 17;
+
 // Tag rows buffered before a sorted flush: bounds the memory of one long transaction (index rebuild).
 constexpr std::size_t kTagFlushRows = 1 << 20;
 
@@ -253,6 +271,8 @@ struct ArchiveIndex::Impl {
   // File ids by name (writer). day_files rows are never deleted, so an entry only goes stale when a
   // rollback undoes the insert that made it: rollback() clears the map.
   std::map<std::string, std::int64_t, std::less<>> fids;
+  // Author ids by pubkey (writer), the same way: cleared by rollback(), and when full.
+  std::unordered_map<Id32, std::int64_t, PubkeyHash> aids;
 
   [[noreturn]] void fail(int rc, std::string_view what) const {
     std::string msg = "index " + path + ": " + std::string(what) + ": ";
@@ -354,7 +374,11 @@ struct ArchiveIndex::Impl {
     return sqlite3_last_insert_rowid(db.get());
   }
   std::int64_t author_id(const Id32& pubkey) {
-    return find_or_insert(kFindAuthor, kInsertAuthor, [&](sqlite3_stmt* s) { bind_id(s, 1, pubkey); });
+    if (const auto it = aids.find(pubkey); it != aids.end()) return it->second;
+    const auto aid = find_or_insert(kFindAuthor, kInsertAuthor, [&](sqlite3_stmt* s) { bind_id(s, 1, pubkey); });
+    if (aids.size() >= kAuthorCacheEntries) aids.clear();  // crude but bounded; authors repeat a lot
+    aids.emplace(pubkey, aid);
+    return aid;
   }
   std::int64_t file_id(const std::string& name) {
     if (const auto it = fids.find(name); it != fids.end()) return it->second;
@@ -541,12 +565,18 @@ void ArchiveIndex::commit() {
 void ArchiveIndex::rollback() {
   impl_->pending_tags.clear();
   impl_->fids.clear();
+  impl_->aids.clear();
   impl_->run(kRollback);
 }
 
 bool ArchiveIndex::insert_if_absent(const IndexRow& row) {
-  auto& im = *impl_;
   if (contains(row.id)) return false;
+  insert_new(row);
+  return true;
+}
+
+void ArchiveIndex::insert_new(const IndexRow& row) {
+  auto& im = *impl_;
   const std::int64_t aid = im.author_id(row.pubkey);
   const std::int64_t fid = im.file_id(row.file_name);
   StmtUse use(im.stmt(kInsert));
@@ -560,7 +590,6 @@ bool ArchiveIndex::insert_if_absent(const IndexRow& row) {
   const int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) im.fail(rc, "inserting event " + to_hex(row.id));
   im.insert_tags(row, sqlite3_last_insert_rowid(im.db.get()));
-  return true;
 }
 
 bool ArchiveIndex::contains(const Id32& id) {

@@ -89,6 +89,10 @@ class ArchiveIndex {
 
   // INSERT OR IGNORE: true when the row was inserted, false when the id was already present.
   bool insert_if_absent(const IndexRow& row);
+  // Inserts a row whose id the caller knows is absent (ArchiveWriter checked it in add(), on this
+  // connection). The id index is not unique (it holds 8-byte prefixes), so a present id would be stored
+  // twice: use insert_if_absent() unless absence is certain. Saves a lookup on the single writer.
+  void insert_new(const IndexRow& row);
 
   bool contains(const Id32& id);
   std::optional<IndexRow> get(const Id32& id);

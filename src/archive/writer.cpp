@@ -326,8 +326,8 @@ struct ArchiveWriter::Impl {
       row.created_at = p.created_at;
       row.kind = p.kind;
       row.tags = std::move(p.tags);
-      // add() checked the id against the index and every staged id, so this always inserts.
-      if (!index.insert_if_absent(row)) throw std::logic_error("writer: staged event already in the index");
+      // add() checked the id against the index and every staged id on this connection, so it is new.
+      index.insert_new(row);
     }
     index_ns += thread_cpu_ns() - t0;
     for (const PendingRow& p : m.rows) staged.erase(p.id);
