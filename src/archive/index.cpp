@@ -686,24 +686,33 @@ std::map<std::string, std::int64_t> ArchiveIndex::relay_cursors() {
   return out;
 }
 
-IndexTag index_tag(char name, std::string_view value) {
-  const Id32 h = sha256({reinterpret_cast<const std::uint8_t*>(value.data()), value.size()});
+namespace {
+IndexTag tag_key(char name, const Id32& h) {
   std::uint64_t low56 = 0;
   for (std::size_t i = 0; i < 7; ++i) low56 = (low56 << 8) | h[i];
   // Names are ASCII letters, so the key is positive and sorts by name first.
   return {static_cast<std::int64_t>((std::uint64_t{static_cast<unsigned char>(name)} << 56) | low56)};
 }
+std::span<const std::uint8_t> bytes_of(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+}  // namespace
 
-std::vector<IndexTag> index_tags(const Event& ev) {
+IndexTag index_tag(char name, std::string_view value) { return tag_key(name, sha256(bytes_of(value))); }
+IndexTag index_tag(char name, std::string_view value, Sha256Hasher& hasher) { return tag_key(name, hasher.digest(bytes_of(value))); }
+
+std::vector<IndexTag> index_tags(const Event& ev, Sha256Hasher& hasher) {
   std::vector<IndexTag> out;
   for (const Tag& t : ev.tags) {
     if (t.size() < 2 || t[0].size() != 1) continue;
     const char c = t[0][0];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) out.push_back(index_tag(c, t[1]));
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) out.push_back(index_tag(c, t[1], hasher));
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+std::vector<IndexTag> index_tags(const Event& ev) {
+  Sha256Hasher hasher;
+  return index_tags(ev, hasher);
 }
 
 std::uint64_t ArchiveIndex::count() {  // all rows

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "nostr/crypto.hpp"
 #include "nostr/event.hpp"
 
 namespace pb {
@@ -32,8 +33,11 @@ struct IndexTag {
   auto operator<=>(const IndexTag&) const = default;
 };
 IndexTag index_tag(char name, std::string_view value);
-// An event's tag keys, sorted and without repeats (computed off the writer thread: it hashes).
+IndexTag index_tag(char name, std::string_view value, Sha256Hasher& hasher);
+// An event's tag keys, sorted and without repeats (computed off the writer thread: it hashes). Hot paths
+// pass their thread's hasher.
 std::vector<IndexTag> index_tags(const Event& ev);
+std::vector<IndexTag> index_tags(const Event& ev, Sha256Hasher& hasher);
 
 struct IndexRow {
   Id32 id{};

@@ -34,7 +34,7 @@ class Checker {
     if (auto rej = validator_.check_signature(ev_)) return reject(rc, *rej, true);
     append_record(out.record, ev_);
     if (out.record.size() > kMaxRecordBytes) return reject(rc, {RejectCategory::invalid_field, "event too large"}, true);
-    out.tags = index_tags(ev_);
+    out.tags = index_tags(ev_, hasher_);
     if (setup_.collect_hints) out.hints = relay_hints(ev_);
     seen_.note(ev_.id, 0);
     return out;
@@ -54,6 +54,7 @@ class Checker {
   EventParser parser_;
   EventValidator validator_;
   ArchiveIndex index_;
+  Sha256Hasher hasher_;
   Event ev_;
 };
 

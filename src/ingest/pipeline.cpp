@@ -143,7 +143,7 @@ class Worker {
     r.kind = ev_.kind;
     r.record_offset = start;
     r.record_size = records.size() - start;
-    r.tags = index_tags(ev_);
+    r.tags = index_tags(ev_, hasher_);
   }
 
   const ConvertOptions& opt_;
@@ -151,6 +151,7 @@ class Worker {
   EventParser parser_;
   EventValidator validator_;
   ArchiveIndex index_;
+  Sha256Hasher hasher_;
   Event ev_;
 };
 

@@ -83,4 +83,10 @@ Id32 compute_event_id(const Event& ev, std::string& scratch) {
   return sha256({reinterpret_cast<const std::uint8_t*>(scratch.data()), scratch.size()});
 }
 
+Id32 compute_event_id(const Event& ev, std::string& scratch, Sha256Hasher& hasher) {
+  scratch.clear();
+  append_canonical(scratch, ev);
+  return hasher.digest({reinterpret_cast<const std::uint8_t*>(scratch.data()), scratch.size()});
+}
+
 }  // namespace pb

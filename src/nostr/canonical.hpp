@@ -11,6 +11,8 @@
 
 namespace pb {
 
+class Sha256Hasher;
+
 // Appends `s` as a JSON string literal (with quotes), escaped the JSON.stringify way.
 void append_json_string(std::string& out, std::string_view s);
 
@@ -19,5 +21,7 @@ void append_canonical(std::string& out, const Event& ev);
 
 // sha256 of the canonical serialization. `scratch` is reused to avoid an allocation per event.
 Id32 compute_event_id(const Event& ev, std::string& scratch);
+// The same through a reused hasher (hot paths).
+Id32 compute_event_id(const Event& ev, std::string& scratch, Sha256Hasher& hasher);
 
 }  // namespace pb

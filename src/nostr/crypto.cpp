@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
@@ -13,6 +14,25 @@ namespace pb {
 Id32 sha256(std::span<const std::uint8_t> data) {
   Id32 out;
   SHA256(data.data(), data.size(), out.data());
+  return out;
+}
+
+void Sha256Hasher::MdDeleter::operator()(evp_md_st* md) const { EVP_MD_free(md); }
+void Sha256Hasher::CtxDeleter::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Sha256Hasher::Sha256Hasher() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+  if (!md_ || !ctx_) throw std::runtime_error("OpenSSL: cannot set up SHA-256");
+}
+Sha256Hasher::~Sha256Hasher() = default;
+Sha256Hasher::Sha256Hasher(Sha256Hasher&&) noexcept = default;
+Sha256Hasher& Sha256Hasher::operator=(Sha256Hasher&&) noexcept = default;
+
+Id32 Sha256Hasher::digest(std::span<const std::uint8_t> data) {
+  Id32 out;
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex2(ctx_.get(), md_.get(), nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx_.get(), out.data(), &len) != 1 || len != out.size())
+    throw std::runtime_error("OpenSSL: SHA-256 failed");
   return out;
 }
 

@@ -37,6 +37,7 @@ class EventValidator {
   static constexpr std::size_t kPubkeyCacheSlots = 4096;  // ~400 KB per validator
   ValidationOptions options_;
   SchnorrVerifier verifier_;
+  Sha256Hasher hasher_;
   std::string scratch_;
   bool id_verified_ = false;  // set by check_id for the event it just checked
   Id32 computed_id_{};

@@ -40,7 +40,7 @@ struct FileResult {
   std::optional<std::string> damage;
 };
 
-FileResult decode_file(const fs::path& path) {
+FileResult decode_file(const fs::path& path, Sha256Hasher& hasher) {
   FileResult r;
   r.size = fs::file_size(path);
   DayFileReader reader(path);
@@ -51,7 +51,7 @@ FileResult decode_file(const fs::path& path) {
       ++r.undecodable;
       continue;
     }
-    r.rows.push_back({ev.id, ev.pubkey, ev.created_at, ev.kind, reader.record_member_offset(), index_tags(ev)});
+    r.rows.push_back({ev.id, ev.pubkey, ev.created_at, ev.kind, reader.record_member_offset(), index_tags(ev, hasher)});
   }
   if (const auto& d = reader.damage())
     r.damage = fmt::format("{}: damaged at byte {}: {}", path.filename().string(), d->offset, d->message);
@@ -111,6 +111,7 @@ class OrderedDecoder {
 
  private:
   void work() {
+    Sha256Hasher hasher;
     for (;;) {
       const std::size_t i = next_claim_++;
       if (i >= files_.size()) return;
@@ -120,7 +121,7 @@ class OrderedDecoder {
         if (error_ || stopping_) return;
       }
       try {
-        FileResult r = decode_file(files_[i]);
+        FileResult r = decode_file(files_[i], hasher);
         std::lock_guard l(mu_);
         results_[i] = std::move(r);
       } catch (...) {

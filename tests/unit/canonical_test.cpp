@@ -1,7 +1,11 @@
 // NIP-01 canonical serialization edge cases: the escaping rules are JSON.stringify's.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "nostr/canonical.hpp"
+#include "nostr/crypto.hpp"
 #include "nostr/hex.hpp"
 #include "nostr/json_parse.hpp"
 
@@ -110,3 +114,19 @@ TEST(Canonical, LargeContentAndKnownIdOfRealEvent) {
 
 }  // namespace
 }  // namespace pb
+
+// The reused hasher must give the one-shot digest for every length (empty, one block, block boundaries,
+// several blocks) and must not carry state from one call into the next.
+TEST(Canonical, ReusedSha256HasherMatchesOneShot) {
+  pb::Sha256Hasher hasher;
+  for (std::size_t len : {0, 1, 55, 56, 63, 64, 65, 1000, 100000}) {
+    std::vector<std::uint8_t> data(len);
+    for (std::size_t i = 0; i < len; ++i) data[i] = static_cast<std::uint8_t>(i * 131 + len);
+    EXPECT_EQ(hasher.digest(data), pb::sha256(data)) << len;
+    EXPECT_EQ(hasher.digest(data), pb::sha256(data)) << len << " (second use)";
+  }
+  // FIPS 180-2 test vector "abc".
+  const std::string abc = "abc";
+  EXPECT_EQ(pb::to_hex(hasher.digest({reinterpret_cast<const std::uint8_t*>(abc.data()), abc.size()})),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
