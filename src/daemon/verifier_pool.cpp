@@ -9,6 +9,22 @@
 namespace pb::daemon {
 namespace {
 
+// Settles this worker's verification claim on an id on every way out of check(): valid only once the
+// event is accepted, so a waiting copy of a rejected one is verified on its own.
+class ClaimGuard {
+ public:
+  ClaimGuard(SeenIds& seen, const Id32& id) : seen_(seen), id_(id) {}
+  ~ClaimGuard() { seen_.settle(id_, valid_); }
+  ClaimGuard(const ClaimGuard&) = delete;
+  ClaimGuard& operator=(const ClaimGuard&) = delete;
+  void set_valid() { valid_ = true; }
+
+ private:
+  SeenIds& seen_;
+  Id32 id_;
+  bool valid_ = false;
+};
+
 class Checker {
  public:
   Checker(const VerifierSetup& s, SeenIds& seen, DaemonLog& log)
@@ -31,12 +47,17 @@ class Checker {
     }
     CheckedEvent out{in.relay, CheckedEvent::Outcome::new_event, ev_.id, ev_.pubkey, ev_.created_at, ev_.kind, {}, {}, {}, {}};
     if (index_.contains(ev_.id)) return out.outcome = CheckedEvent::Outcome::known, out;
+    if (seen_.claim_or_wait(ev_.id) == SeenIds::Claim::verified) {  // another copy was verified meanwhile
+      rc.bump(&Counters::duplicates);
+      return std::nullopt;
+    }
+    ClaimGuard claim(seen_, ev_.id);
     if (auto rej = validator_.check_signature(ev_)) return reject(rc, *rej, true);
     append_record(out.record, ev_);
     if (out.record.size() > kMaxRecordBytes) return reject(rc, {RejectCategory::invalid_field, "event too large"}, true);
     out.tags = index_tags(ev_, hasher_);
     if (setup_.collect_hints) out.hints = relay_hints(ev_);
-    seen_.note(ev_.id, 0);
+    claim.set_valid();
     return out;
   }
 

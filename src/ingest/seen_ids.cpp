@@ -31,6 +31,29 @@ void SeenIds::erase(const Id32& id) {
   s.map.erase(id);
 }
 
+SeenIds::Claim SeenIds::claim_or_wait(const Id32& id) {
+  Shard& s = shard_of(id);
+  std::unique_lock lock(s.mu);
+  for (;;) {
+    if (s.map.contains(id)) return Claim::verified;
+    if (s.claimed.insert(id).second) return Claim::claimed;
+    s.settled.wait(lock);  // a claimant never waits, so this always ends
+  }
+}
+
+void SeenIds::settle(const Id32& id, bool valid, std::uint64_t ordinal) {
+  Shard& s = shard_of(id);
+  {
+    std::lock_guard lock(s.mu);
+    if (valid) {
+      auto [it, inserted] = s.map.try_emplace(id, ordinal);
+      if (!inserted && ordinal < it->second) it->second = ordinal;
+    }
+    s.claimed.erase(id);
+  }
+  s.settled.notify_all();
+}
+
 std::size_t SeenIds::size() {
   std::size_t n = 0;
   for (Shard& s : shards_) {
