@@ -47,7 +47,9 @@ class ArchiveSink {
   void run();
   void apply(CheckedEvent& ev);
   void commit();
+  bool commit_due();
   void maybe_compact();
+  static constexpr std::size_t kGroupFactor = 16;  // a commit carries at most this many --batch-size batches
   std::unique_ptr<ArchiveWriter> writer_;
   std::size_t batch_size_;
   std::chrono::milliseconds interval_;

@@ -109,7 +109,7 @@ std::vector<OptionSpec> build() {
   s.push_back({"authors", OptKind::list, "--authors", "Subscribe to these authors only (hex pubkeys, comma-separated)",
                false, [](DaemonConfig& c, const std::string& v) { return parse_authors(v, c.authors); },
                [](const DaemonConfig& c) { return toml_list(c.authors, true); }});
-  s.push_back(integer("batch_size", "--batch-size", "Commit after this many stored events", &DaemonConfig::batch_size, 1, 1'000'000));
+  s.push_back(integer("batch_size", "--batch-size", "Commit after this many stored events (under a backlog a commit takes what is queued, up to 16x)", &DaemonConfig::batch_size, 1, 1'000'000));
   s.push_back(seconds("batch_interval", "--batch-interval", "Commit at least every SECONDS (events pending)",
                       &DaemonConfig::batch_interval));
   s.push_back(boolean("discovery", OptKind::flag, "--discovery,!--no-discovery",
