@@ -10,11 +10,15 @@ std::size_t SeenIds::IdHash::operator()(const Id32& id) const noexcept {
   return h;
 }
 
+void SeenIds::record(Shard& s, const Id32& id, std::uint64_t ordinal) {
+  auto [it, inserted] = s.map.try_emplace(id, ordinal);
+  if (!inserted && ordinal < it->second) it->second = ordinal;
+}
+
 void SeenIds::note(const Id32& id, std::uint64_t ordinal) {
   Shard& s = shard_of(id);
   std::lock_guard lock(s.mu);
-  auto [it, inserted] = s.map.try_emplace(id, ordinal);
-  if (!inserted && ordinal < it->second) it->second = ordinal;
+  record(s, id, ordinal);
 }
 
 std::optional<std::uint64_t> SeenIds::find(const Id32& id) {
@@ -45,10 +49,7 @@ void SeenIds::settle(const Id32& id, bool valid, std::uint64_t ordinal) {
   Shard& s = shard_of(id);
   {
     std::lock_guard lock(s.mu);
-    if (valid) {
-      auto [it, inserted] = s.map.try_emplace(id, ordinal);
-      if (!inserted && ordinal < it->second) it->second = ordinal;
-    }
+    if (valid) record(s, id, ordinal);
     s.claimed.erase(id);
   }
   s.settled.notify_all();

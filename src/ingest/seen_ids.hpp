@@ -50,6 +50,7 @@ class SeenIds {
     std::unordered_set<Id32, IdHash> claimed;  // being verified by some worker
     std::condition_variable settled;           // a claim of this shard ended
   };
+  static void record(Shard& s, const Id32& id, std::uint64_t ordinal);  // keeps the smallest; s.mu held
   static constexpr std::size_t kShards = 64;
   Shard& shard_of(const Id32& id) { return shards_[id[31] % kShards]; }
   std::array<Shard, kShards> shards_;

@@ -214,6 +214,7 @@ class FileBuilder {
     DayFileReader r(side_);
     Event ev;
     EventValidator v(ValidationOptions{true, false});
+    Sha256Hasher hasher;
     std::uint64_t got_digest = 0;
     while (auto rec = r.next()) {
       if (decode_proto_event(*rec, ev) || v.check_id(ev) || day_number(ev.created_at) != day_)
@@ -226,7 +227,7 @@ class FileBuilder {
       row.kind = ev.kind;
       row.file_name = name_;
       row.member_offset = r.record_member_offset();
-      row.tags = index_tags(ev);
+      row.tags = index_tags(ev, hasher);
       res.rows.push_back(std::move(row));
     }
     res.records = res.rows.size();
@@ -423,9 +424,10 @@ class Repairer {
       for (const RecordRef& x : f.row_fix) numbers.insert(x.number);
       const auto records = read_records(dir_ / f.name, f, numbers);
       Event ev;
+      Sha256Hasher hasher;
       for (const RecordRef& x : f.row_fix) {
         IndexRow row;
-        if (!decode_proto_event(records.at(x.number), ev)) row.tags = index_tags(ev);
+        if (!decode_proto_event(records.at(x.number), ev)) row.tags = index_tags(ev, hasher);
         row.id = x.id;
         row.pubkey = x.pubkey;
         row.created_at = x.created_at;

@@ -11,7 +11,16 @@ source "$PB_SOURCE_DIR/tests/integration/lib.sh"
 source "$PB_SOURCE_DIR/tests/daemon/daemon_lib.sh"
 source "$PB_SOURCE_DIR/tests/relay/relay_lib.sh"
 
-# tarpit NAME: starts one; sets NAME_PORT and NAME_LOG. It exits with the test's shell.
+# tarpit NAME: starts one; sets NAME_PORT and NAME_LOG. Stopped by PID at exit (and it also ends by
+# itself once the test's shell is gone).
+TARPITS=()
+_stall_prev_trap=$(_relay_prev_exit_trap || true)
+_stall_cleanup() {
+  local p
+  for p in "${TARPITS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  eval "$_stall_prev_trap"
+}
+trap _stall_cleanup EXIT
 tarpit() {
   local name=$1 ready="$WORK/$1.port" log="$WORK/$1.log"
   python3 - "$ready" "$log" "$$" <<'PY' &
@@ -31,6 +40,7 @@ while os.getppid() == parent or os.path.exists(f"/proc/{parent}"):
             if not data: conns.remove(s); s.close(); continue
             with open(log, "a") as f: f.write(data.decode("latin-1"))
 PY
+  TARPITS+=($!)
   wait_until 10 test -s "$ready"
   printf -v "${name}_PORT" '%s' "$(cat "$ready")"
   printf -v "${name}_LOG" '%s' "$log"
