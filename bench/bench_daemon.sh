@@ -45,8 +45,22 @@ cleanup() {
 trap cleanup EXIT
 
 TICK=$(getconf CLK_TCK)
+stat_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }  # busy idle (all CPUs)
 now() { date +%s.%N; }
 cpu_s() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }   # utime + stime
+# PID EVENTS: CPU µs per event of each named thread group of the process (pb-io, pb-verify, pb-writer, ...)
+thread_cpu() {
+  python3 - "$1" "$2" "$TICK" <<'PY'
+import collections, os, sys
+pid, n, tick = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+by = collections.Counter()
+for t in os.listdir(f"/proc/{pid}/task"):
+    st = open(f"/proc/{pid}/task/{t}/stat").read()
+    f = st[st.rindex(")") + 2:].split()
+    by[st[st.index("(") + 1:st.rindex(")")]] += (int(f[11]) + int(f[12])) / tick
+print(", ".join(f"{k} {v / n * 1e6:.1f}" for k, v in by.most_common() if v > 0))
+PY
+}
 status_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }  # VmHWM, VmRSS
 wait_file() {  # FILE PID SECS: until FILE is non-empty; fails if PID died or SECS passed
   local deadline=$((SECONDS + $3))
@@ -129,27 +143,33 @@ done
 RCPU0=0; for i in 0 1 2 3; do RCPU0=$(python3 -c "print($RCPU0 + $(cpu_s "${RPIDS[$i]}"))"); done
 
 t0=$(now)
+read -r BUSY0 IDLE0 < <(stat_busy)
 start_daemon daemon "${URLS[@]}" ${PB_BENCH_DAEMON_OPTS:-}
 wait_metric proton_beam_events_stored_total "$N" 1800
 t1=$(now)
+read -r BUSY1 IDLE1 < <(stat_busy)
+MACHINE_BUSY=$(python3 -c "print(f'{($BUSY1 - $BUSY0) / ($BUSY1 - $BUSY0 + $IDLE1 - $IDLE0):.0%}')")
 DCPU=$(cpu_s "$DPID")
+DTHREADS=$(thread_cpu "$DPID" "$N")
 DHWM=$(status_mb "$DPID" VmHWM)
 RECEIVED=$(metric proton_beam_events_received_total)
 DUPS=$(metric proton_beam_events_duplicate_total)
 INVALID=$(metric proton_beam_events_invalid_total)
 PAUSES=$(metric proton_beam_backpressure_pauses_total)
+COMMITS=$(metric proton_beam_commits_total)
 RCPU=0; for i in 0 1 2 3; do RCPU=$(python3 -c "print($RCPU + $(cpu_s "${RPIDS[$i]}"))"); done
 stop_daemon
 for i in 0 1 2 3; do kill "${RPIDS[$i]}" 2>/dev/null || true; done
-python3 - "$N" "$t0" "$t1" "$DCPU" "$DHWM" "$RECEIVED" "$DUPS" "$INVALID" "$PAUSES" "$RCPU0" "$RCPU" "$CONVERT_RATE" <<'PY'
+python3 - "$N" "$t0" "$t1" "$DCPU" "$DHWM" "$RECEIVED" "$DUPS" "$INVALID" "$PAUSES" "$RCPU0" "$RCPU" "$CONVERT_RATE" "$COMMITS" "$DTHREADS" "$MACHINE_BUSY" <<'PY'
 import sys
-n, t0, t1, cpu, hwm, rec, dups, inv, pauses, r0, r1, conv = map(float, sys.argv[1:13])
+n, t0, t1, cpu, hwm, rec, dups, inv, pauses, r0, r1, conv, commits = map(float, sys.argv[1:14])
 rate = n / (t1 - t0)
 print(f"daemon, 4 relays x 50% overlap: {int(n):,} stored in {t1 - t0:.2f} s (daemon start -> stored == {int(n):,}): "
       f"{rate:,.0f} stored events/s; received {int(rec):,} by then ({int(dups):,} duplicates, {int(inv)} invalid), "
-      f"{int(pauses)} back-pressure pauses")
+      f"{int(pauses)} back-pressure pauses, {int(commits)} commits")
 print(f"    daemon CPU {cpu:.1f} s = {cpu / n * 1e6:.0f} us/stored event; peak RSS (VmHWM) {hwm:.0f} MB; "
-      f"the 4 node relays used {r1 - r0:.1f} s CPU meanwhile")
+      f"the 4 node relays used {r1 - r0:.1f} s CPU meanwhile; all CPUs busy {sys.argv[15]} (idle + iowait the rest)")
+print(f"    daemon CPU by thread, us/stored event: {sys.argv[14]}")
 print(f"    ratio daemon / convert (validated): {rate / conv:.2f} (target >= 0.8)")
 PY
 

@@ -29,6 +29,7 @@
 #include "archive/repair_journal.hpp"
 #include "archive/day.hpp"
 #include "base/posix_file.hpp"
+#include "base/thread_name.hpp"
 
 namespace pb {
 namespace {
@@ -89,7 +90,11 @@ struct Member {
 class CompressPool {
  public:
   CompressPool(int level, unsigned threads) : level_(level), inline_gz_(level) {
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (unsigned i = 0; i < threads; ++i)
+      threads_.emplace_back([this] {
+        name_this_thread("pb-compress");
+        run();
+      });
   }
   ~CompressPool() { shutdown(); }
 

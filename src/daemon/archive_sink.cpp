@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "archive/compact.hpp"
+#include "base/thread_name.hpp"
 
 namespace pb::daemon {
 namespace {
@@ -20,9 +21,9 @@ std::int64_t unix_now() {
 
 ArchiveSink::ArchiveSink(std::unique_ptr<ArchiveWriter> writer, std::size_t batch_size, std::chrono::milliseconds interval,
                          WorkQueue<CheckedEvent>& in, SeenIds& seen, DaemonLog& log, SinkStatus& status,
-                         std::function<void()> on_failure)
+                         std::function<void()> on_failure, std::chrono::milliseconds min_commit_gap)
     : writer_(std::move(writer)), batch_size_(batch_size), interval_(interval), in_(in), seen_(seen), log_(log),
-      status_(status), on_failure_(std::move(on_failure)) {
+      status_(status), on_failure_(std::move(on_failure)), min_commit_gap_(min_commit_gap) {
   status_.last_tick_steady_ms = steady_ms();
   thread_ = std::thread([this] { run(); });
 }
@@ -34,10 +35,13 @@ void ArchiveSink::join() {
 }
 
 void ArchiveSink::run() {
+  name_this_thread("pb-writer");
   try {
     auto deadline = std::chrono::steady_clock::now() + interval_;
     for (;;) {
-      auto item = in_.pop_until(deadline);
+      // A due commit deferred by the gap rule must not wait for the next event or the interval.
+      const auto wake = pending_ >= batch_size_ ? std::min(deadline, last_commit_ + min_commit_gap_) : deadline;
+      auto item = in_.pop_until(wake);
       if (item) apply(*item);
       if (commit_due() || writer_->should_commit()) commit();
       if (std::chrono::steady_clock::now() >= deadline) {
@@ -84,14 +88,15 @@ void ArchiveSink::apply(CheckedEvent& ev) {
   cursor.event(ev.history.run, std::min(ev.created_at, unix_now()));
 }
 
-// Group commit (docs/daemon.md, "Commits"): --batch-size events make a commit due, but while checked events
-// are already waiting the sink adds them to the same transaction, up to kGroupFactor batches. A commit's
-// cost is mostly the index pages it dirties (each event's tag and id entries land on random pages), so a
-// backfill's commits carry more events each; a live trickle, whose queue is empty, still commits every
-// --batch-size events.
+// Group commit (docs/daemon.md, "Commits"): --batch-size events make a commit due, but the sink keeps adding
+// events to the same transaction while more are waiting, and, when it catches up, until a second has
+// passed since the previous commit; at most kGroupFactor batches. A commit's cost is mostly the index pages
+// it dirties (each event's tag and id entries land on random pages), so a backfill's commits carry more
+// events each; a live trickle (under --batch-size events a second) still commits every --batch-size events.
 bool ArchiveSink::commit_due() {
   if (pending_ < batch_size_) return false;
-  return pending_ >= kGroupFactor * batch_size_ || in_.size() == 0;
+  if (pending_ >= kGroupFactor * batch_size_) return true;
+  return in_.size() == 0 && std::chrono::steady_clock::now() - last_commit_ >= min_commit_gap_;
 }
 
 bool ArchiveSink::cursor_ready() const {
@@ -156,6 +161,7 @@ void ArchiveSink::commit() {
   for (const auto& id : ids) seen_.erase(id);
   for (const auto& [relay, at] : moved) relay->cursor = at;
   pending_ = 0;
+  last_commit_ = std::chrono::steady_clock::now();
   status_.last_commit_unix = unix_now();
   status_.last_tick_steady_ms = steady_ms();
   ++status_.commits;

@@ -30,9 +30,14 @@ struct SinkStatus {
 
 class ArchiveSink {
  public:
+  static constexpr std::size_t kGroupFactor = 64;  // a commit carries at most this many --batch-size batches
+  // A due commit waits until this long after the previous one while it can take more events (a flood
+  // commits about once a second; a trickle slower than --batch-size events a second is not delayed).
+  static constexpr std::chrono::milliseconds kMinCommitGap{1000};
+
   ArchiveSink(std::unique_ptr<ArchiveWriter> writer, std::size_t batch_size, std::chrono::milliseconds interval,
               WorkQueue<CheckedEvent>& in, SeenIds& seen, DaemonLog& log, SinkStatus& status,
-              std::function<void()> on_failure);
+              std::function<void()> on_failure, std::chrono::milliseconds min_commit_gap = kMinCommitGap);
   ~ArchiveSink();  // join()
   // Discovery is on: hand the relay hints of each stored event to `feed`. Call before events flow.
   void feed_discovery(DiscoveryFeed* feed) { discovery_ = feed; }
@@ -49,7 +54,6 @@ class ArchiveSink {
   void commit();
   bool commit_due();
   void maybe_compact();
-  static constexpr std::size_t kGroupFactor = 16;  // a commit carries at most this many --batch-size batches
   std::unique_ptr<ArchiveWriter> writer_;
   std::size_t batch_size_;
   std::chrono::milliseconds interval_;
@@ -58,6 +62,8 @@ class ArchiveSink {
   DaemonLog& log_;
   SinkStatus& status_;
   std::function<void()> on_failure_;
+  std::chrono::milliseconds min_commit_gap_;
+  std::chrono::steady_clock::time_point last_commit_ = std::chrono::steady_clock::now();
   std::atomic<DiscoveryFeed*> discovery_{nullptr};  // gets the relay hints of each event stored (null: discovery off)
   std::size_t pending_ = 0;
   bool cursor_ready() const;

@@ -48,7 +48,9 @@ struct DaemonConfig {
   std::int64_t pong_timeout_ms = 10'000;
   std::size_t max_message_bytes = 1 << 20;
   unsigned workers = 0;                      // signature workers (0: all cores)
-  std::size_t queue_events = 4096;           // bound on events between the relays and the writer
+  std::size_t queue_events = 16384;          // bound on events in each queue between the relays and the writer
+  std::size_t queue_mib = 64;                // and on their bytes
+  std::int64_t commit_gap_ms = 1000;         // group commit: a caught-up writer's commits at most this often
   std::string ready_file;                    // written with the HTTP port once everything runs
   bool fsync = true;
   bool compaction = true;                    // compact finished days' small members (docs/daemon.md)

@@ -109,7 +109,7 @@ std::vector<OptionSpec> build() {
   s.push_back({"authors", OptKind::list, "--authors", "Subscribe to these authors only (hex pubkeys, comma-separated)",
                false, [](DaemonConfig& c, const std::string& v) { return parse_authors(v, c.authors); },
                [](const DaemonConfig& c) { return toml_list(c.authors, true); }});
-  s.push_back(integer("batch_size", "--batch-size", "Commit after this many stored events (under a backlog a commit takes what is queued, up to 16x)", &DaemonConfig::batch_size, 1, 1'000'000));
+  s.push_back(integer("batch_size", "--batch-size", "Commit after this many stored events (under a flood: about once a second, up to 64x)", &DaemonConfig::batch_size, 1, 1'000'000));
   s.push_back(seconds("batch_interval", "--batch-interval", "Commit at least every SECONDS (events pending)",
                       &DaemonConfig::batch_interval));
   s.push_back(boolean("discovery", OptKind::flag, "--discovery,!--no-discovery",
@@ -163,7 +163,9 @@ std::vector<OptionSpec> build() {
   s.push_back(integer("pong_timeout_ms", "--pong-timeout-ms", "Silence after a ping that drops the connection", &DaemonConfig::pong_timeout_ms, 1, 3'600'000, true));
   s.push_back(integer("max_message_bytes", "--max-message-bytes", "Largest relay message accepted", &DaemonConfig::max_message_bytes, 1024, 1LL << 30, true));
   s.push_back(integer("workers", "--workers", "Signature-checking threads (0: all cores)", &DaemonConfig::workers, 0, 256, true));
-  s.push_back(integer("queue_events", "--queue-events", "Events buffered between relays and the writer", &DaemonConfig::queue_events, 16, 1'000'000, true));
+  s.push_back(integer("queue_events", "--queue-events", "Events held by each of the two queues (relays -> workers -> writer)", &DaemonConfig::queue_events, 16, 1'000'000, true));
+  s.push_back(integer("commit_gap_ms", "--commit-gap-ms", "Under a flood, commit at most this often (0: whenever the writer catches up)", &DaemonConfig::commit_gap_ms, 0, 3'600'000, true));
+  s.push_back(integer("queue_mib", "--queue-mib", "MiB held by each of the two queues (whichever bound is reached first)", &DaemonConfig::queue_mib, 1, 65'536, true));
   s.push_back(text("ready_file", "--ready-file", "Write the HTTP port here once running (tests)", &DaemonConfig::ready_file, true));
   s.push_back(boolean("fsync", OptKind::text, "--fsync", "fdatasync day files before each commit (BOOL)", &DaemonConfig::fsync, true));
   s.push_back(boolean("compaction", OptKind::text, "--compaction", "Rewrite finished days' small gzip members (BOOL)",

@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
+#include "base/thread_name.hpp"
 #include "daemon/archive_sink.hpp"
 #include "daemon/config_values.hpp"
 #include "daemon/discovery.hpp"
@@ -75,7 +76,7 @@ struct IoSide {
   IoSide(asio::io_context& io, const DaemonConfig& cfg, WorkQueue<InboundEvent>& events, DaemonLog& log, Counters& global,
          std::map<std::string, std::int64_t> cursors, DiscoveryFeed* feed)
       : ctx{io, cfg, net::make_client_tls_context({cfg.ca_file, true}), events, log, global, subscription_filter(cfg),
-            {}, 0, {}, {}, {}},
+            {}, 0, 0, {}, {}, {}},
         manager(std::make_shared<RelayManager>(ctx, std::move(cursors))) {
     ctx.info = std::make_shared<RelayInfoCache>(io, ctx.tls, log, std::chrono::milliseconds(cfg.connect_timeout_ms));
     if (!feed) return;
@@ -126,13 +127,14 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   Counters global;
   SinkStatus status;
   StopSignal stop;
-  WorkQueue<InboundEvent> events(cfg.queue_events);
-  WorkQueue<CheckedEvent> checked(cfg.queue_events);
+  WorkQueue<InboundEvent> events(cfg.queue_events, cfg.queue_mib << 20);
+  WorkQueue<CheckedEvent> checked(cfg.queue_events, cfg.queue_mib << 20);
   SeenIds seen;
   // Discovery's hand-over from the writer (stored events' relay hints) to the io thread.
   std::unique_ptr<DiscoveryFeed> feed = cfg.discovery ? std::make_unique<DiscoveryFeed>() : nullptr;
   const auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(cfg.batch_interval * 1000));
-  ArchiveSink sink(std::move(writer), cfg.batch_size, interval, checked, seen, log, status, [&] { stop.request(true); });
+  ArchiveSink sink(std::move(writer), cfg.batch_size, interval, checked, seen, log, status, [&] { stop.request(true); },
+                   std::chrono::milliseconds(cfg.commit_gap_ms));
   // Held by an S3 push while it reads committed bytes; compaction, which replaces them, waits for it.
   std::mutex compaction_gate;
   if (cfg.compaction) sink.enable_compaction(cfg.compact_grace, &compaction_gate);
@@ -191,7 +193,10 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
-  std::thread io_thread([&io] { io.run(); });
+  std::thread io_thread([&io] {
+    name_this_thread("pb-io");
+    io.run();
+  });
 
   stop.wait();
   if (pusher) pusher->stop_periodic();  // the next push is the final one, after the last commit

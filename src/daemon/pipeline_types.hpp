@@ -29,6 +29,9 @@ struct InboundEvent {
   std::string frame;
   std::size_t offset = 0, size = 0;
   HistoryTag history;
+  std::uint64_t ordinal = 0;  // EVENT frames numbered in arrival order across all relays (from 1)
+
+  std::size_t queue_bytes() const { return sizeof(*this) + frame.size(); }  // the queues' byte budget
 };
 
 // What a worker hands the writer: a verified new event to store, or an id the index already holds
@@ -46,6 +49,10 @@ struct CheckedEvent {
   std::vector<IndexTag> tags;
   std::vector<RelayHint> hints;  // relay URLs the event names (only when discovery is on)
   HistoryTag history;
+
+  std::size_t queue_bytes() const {  // the queues' byte budget (hints are few and small)
+    return sizeof(*this) + record.size() + tags.size() * sizeof(IndexTag) + hints.size() * sizeof(RelayHint);
+  }
 };
 
 }  // namespace pb::daemon

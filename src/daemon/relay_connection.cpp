@@ -214,7 +214,7 @@ bool RelayConnection::on_message(std::string&& frame) {
       counters_->bump(&Counters::received);
       if (pager_ && (page || !eose_)) pager_->event(ctx_.parser.created_at(m.event));  // a stored event
       const std::size_t offset = static_cast<std::size_t>(m.event.data() - frame.data()), size = m.event.size();
-      InboundEvent item{counters_, std::move(frame), offset, size, {}};
+      InboundEvent item{counters_, std::move(frame), offset, size, {}, ++ctx_.events_read};
       if (run_) {  // read before the history run ended: the writer holds the cursor for it (cursor_hold.hpp)
         item.history.run = run_;
         ++run_events_;

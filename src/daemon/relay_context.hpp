@@ -38,6 +38,7 @@ struct RelayContext {
   Filter filter;                                      // our subscription (since added per REQ)
   RelayMessageParser parser;                          // io thread only
   std::uint64_t history_runs = 0;                     // numbers each connection's history run (cursor_hold.hpp)
+  std::uint64_t events_read = 0;                      // numbers EVENT frames in arrival order (InboundEvent::ordinal)
   // Connection gate (discovery's SSRF rules), called with a relay's freshly resolved addresses: may narrow
   // them (the connection dials exactly what is left, never resolving again) or refuse with a reason.
   std::function<std::optional<std::string>(const std::string& url, std::vector<boost::asio::ip::address>&)> admit;

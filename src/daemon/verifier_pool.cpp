@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "archive/proto_codec.hpp"
+#include "base/thread_name.hpp"
 #include "nostr/hex.hpp"
 #include "nostr/json_parse.hpp"
 
@@ -13,8 +14,8 @@ namespace {
 // event is accepted, so a waiting copy of a rejected one is verified on its own.
 class ClaimGuard {
  public:
-  ClaimGuard(SeenIds& seen, const Id32& id) : seen_(seen), id_(id) {}
-  ~ClaimGuard() { seen_.settle(id_, valid_); }
+  ClaimGuard(SeenIds& seen, const Id32& id, std::uint64_t ordinal) : seen_(seen), id_(id), ordinal_(ordinal) {}
+  ~ClaimGuard() { seen_.settle(id_, valid_, ordinal_); }
   ClaimGuard(const ClaimGuard&) = delete;
   ClaimGuard& operator=(const ClaimGuard&) = delete;
   void set_valid() { valid_ = true; }
@@ -22,8 +23,25 @@ class ClaimGuard {
  private:
   SeenIds& seen_;
   Id32 id_;
+  std::uint64_t ordinal_;
   bool valid_ = false;
 };
+
+// The id of an event object whose first key is "id" (the usual order: relays send what they stored),
+// without parsing the rest; nullopt for any other shape, which then takes the full path.
+std::optional<Id32> leading_id(std::string_view json) {
+  std::size_t i = 0;
+  const auto token = [&](std::string_view t) {
+    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) ++i;
+    if (json.substr(i, t.size()) != t) return false;
+    i += t.size();
+    return true;
+  };
+  if (!token("{") || !token("\"id\"") || !token(":") || !token("\"")) return std::nullopt;
+  Id32 id;
+  if (json.size() < i + 65 || json[i + 64] != '"' || !decode_lower_hex(json.substr(i, 64), id)) return std::nullopt;
+  return id;
+}
 
 class Checker {
  public:
@@ -35,6 +53,10 @@ class Checker {
   std::optional<CheckedEvent> check(const InboundEvent& in) {
     RelayCounters& rc = *in.relay;
     const std::string_view json = std::string_view(in.frame).substr(in.offset, in.size);
+    if (known_copy(json, in.ordinal)) {
+      rc.bump(&Counters::duplicates);
+      return std::nullopt;
+    }
     if (auto rej = parser_.parse(json, ev_)) return reject(rc, *rej, parser_.id_parsed());
     if (!setup_.filter.matches(ev_)) {
       rc.bump(&Counters::filtered);
@@ -51,7 +73,7 @@ class Checker {
       rc.bump(&Counters::duplicates);
       return std::nullopt;
     }
-    ClaimGuard claim(seen_, ev_.id);
+    ClaimGuard claim(seen_, ev_.id, in.ordinal);
     if (auto rej = validator_.check_signature(ev_)) return reject(rc, *rej, true);
     append_record(out.record, ev_);
     if (out.record.size() > kMaxRecordBytes) return reject(rc, {RejectCategory::invalid_field, "event too large"}, true);
@@ -62,6 +84,20 @@ class Checker {
   }
 
  private:
+  // A copy of an event verified earlier in this run, told by the id it names, before parsing: relays send
+  // each event more than once (every relay that has it), and a copy's parse and id hash cost a quarter of
+  // a verify. Only ids verified valid from a frame that arrived EARLIER count, so the verdict depends on
+  // arrival order, not on which worker got there first. Whatever such a copy is, it cannot be a new valid
+  // event: a valid event's id is the hash of its content, and a second "id" key makes it invalid. A forged
+  // copy arriving after its genuine event is therefore counted as a duplicate, not as invalid (the
+  // issue's pipeline: dedup before the id check and the signature).
+  bool known_copy(std::string_view json, std::uint64_t ordinal) {
+    const auto id = leading_id(json);
+    if (!id) return false;
+    const auto first = seen_.find(*id);
+    return first && *first < ordinal;
+  }
+
   std::optional<CheckedEvent> reject(RelayCounters& rc, const Rejection& rej, bool id_parsed) {
     rc.bump(&Counters::invalid);
     const std::string prefix = id_parsed ? to_hex(std::span(ev_.id).first(8)) : std::string();
@@ -95,6 +131,7 @@ void VerifierPool::join() {
 }
 
 void VerifierPool::run() {
+  name_this_thread("pb-verify");
   Checker checker(setup_, seen_, log_);
   while (auto item = in_.pop()) {
     std::optional<CheckedEvent> checked;

@@ -1,6 +1,7 @@
-// The worker threads: parse the event, own filter, id check, dedup (verified ids of this process and the
-// index) BEFORE the signature, BIP-340, encoding. Only verified ids enter the dedup set, so a forged copy
-// never keeps the genuine event out.
+// The worker threads: a copy naming an id verified from an earlier frame is dropped unparsed; otherwise
+// parse the event, own filter, id check, dedup (verified ids of this process and the index) BEFORE the
+// signature, BIP-340, encoding. Only verified ids enter the dedup set, so a forged copy never keeps the
+// genuine event out.
 #pragma once
 
 #include <filesystem>

@@ -19,7 +19,7 @@ A="$WORK/archive"
 DAY=2024_01_01.pb.gz
 members() { sqlite3 "$1/index.db" "SELECT count(DISTINCT member_offset) FROM events_hex WHERE file_path = '$DAY'"; }
 
-daemon_start "$A" --relay "$R1_URL" --batch-size 20 --compaction=false
+daemon_start "$A" --relay "$R1_URL" --batch-size 20 --commit-gap-ms 0 --compaction=false
 relay_publish "$R1_URL" -- --events "$WORK/events.jsonl" --concurrency 4 --out "$WORK/sent.jsonl" >"$WORK/pub.json" ||
   fail "publisher failed: $(cat "$WORK/pub.json")"
 wait_eq 60 "$N" committed "$A"
@@ -34,7 +34,7 @@ before_size=$(stat -c %s "$A/$DAY")
 whole_size=$(stat -c %s "$WORK/whole/$DAY")
 want=$(members "$WORK/whole")
 
-daemon_start "$A" --relay "$R1_URL" --batch-size 20 --compact-grace 0
+daemon_start "$A" --relay "$R1_URL" --batch-size 20 --commit-gap-ms 0 --compact-grace 0
 wait_eq 60 "$want" members "$A"
 wait_until 30 grep -q "compacted $DAY" "$A/proton-beam.log"
 daemon_stop TERM

@@ -48,7 +48,7 @@ grep -q "no AWS credentials" "$WORK/nocred.err" || fail "no explanation without 
 [ ! -e "$WORK/nocred/index.db" ] || fail "the archive was opened although the S3 configuration is unusable"
 
 # ---- 1. Periodic pushes while events arrive. ----
-daemon_start "$D" --relay "$R_URL" --batch-size 5 --compaction=false "${S3OPTS[@]}" --s3-interval 0.3
+daemon_start "$D" --relay "$R_URL" --batch-size 5 --commit-gap-ms 0 --compaction=false "${S3OPTS[@]}" --s3-interval 0.3
 relay_publish "$R_URL" -- --generate 60 --seed s3a --concurrency 4 --out "$WORK/a.jsonl" >/dev/null
 wait_eq 60 60 committed "$D"
 wait_eq 60 60 metric proton_beam_s3_last_push_events  # a push whose index snapshot holds all 60
@@ -83,7 +83,7 @@ assert_eq "$(metric proton_beam_s3_push_failures_total)" 0 "failed pushes"
 daemon_stop
 
 # ---- 3. The final push alone carries what arrived since. ----
-daemon_start "$D" --relay "$R_URL" --batch-size 5 "${S3OPTS[@]}" --s3-interval 3600
+daemon_start "$D" --relay "$R_URL" --batch-size 5 --commit-gap-ms 0 "${S3OPTS[@]}" --s3-interval 3600
 relay_publish "$R_URL" -- --generate 25 --seed s3b --concurrency 4 --out "$WORK/b.jsonl" >/dev/null
 wait_eq 60 85 committed "$D"
 assert_eq "$(metric proton_beam_s3_push_total)" 0 "pushes before SIGTERM with an hourly interval"

@@ -92,17 +92,32 @@ wss.on('connection', ws => {
     const frame = line => Buffer.concat([prefix, line, suffix])
     let k = 0
     let sent = 0
+    // Frames are sent corked in groups of up to 256, so a group leaves in one write (as a relay built on
+    // an event loop does): one syscall per frame would cost this process more CPU than the client's reads.
+    const socket = ws._socket
+    let corked = 0
+    const flush = () => {
+      if (corked) socket.uncork()
+      corked = 0
+    }
     outer: for await (const lines of lineBatches()) {
       for (const line of lines) {
         if (state.stopped || ws.readyState !== ws.OPEN) break outer
         if (!selected(k++)) continue
         if (ws.bufferedAmount > highWater) {
           // Wait until everything queued so far has been written to the socket.
+          flush()
           await new Promise(resolve => ws.send(frame(line), { binary: false }, resolve))
-        } else ws.send(frame(line), { binary: false })
+        } else {
+          if (!corked) socket.cork()
+          ws.send(frame(line), { binary: false })
+          if (++corked === 256) flush()
+        }
         sent++
       }
+      flush()
     }
+    flush()
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     if (state.stopped || ws.readyState !== ws.OPEN) return log(`STOPPED c=${c} sub=${sub} sent=${sent}`)
     ws.send(JSON.stringify(['EOSE', sub]))
