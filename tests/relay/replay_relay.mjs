@@ -92,32 +92,33 @@ wss.on('connection', ws => {
     const frame = line => Buffer.concat([prefix, line, suffix])
     let k = 0
     let sent = 0
-    // Frames are sent corked in groups of up to 256, so a group leaves in one write (as a relay built on
-    // an event loop does): one syscall per frame would cost this process more CPU than the client's reads.
+    // Without permessage-deflate the frames of each 1 MiB read are built here (a server's frames are not
+    // masked: header + payload) and leave in one socket write: ws.send() per event cost this process ~7 us
+    // per frame, CPU the daemon being measured shares (bench/bench_daemon.sh prints the relays' CPU).
     const socket = ws._socket
-    let corked = 0
-    const flush = () => {
-      if (corked) socket.uncork()
-      corked = 0
-    }
+    const raw = !ws.extensions
+    const header = n =>
+      n < 126 ? Buffer.from([0x81, n])
+      : n < 65536 ? Buffer.from([0x81, 126, n >> 8, n & 255])
+      : Buffer.concat([Buffer.from([0x81, 127, 0, 0]), Buffer.from([(n / 2 ** 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255])])
     outer: for await (const lines of lineBatches()) {
+      const parts = []
       for (const line of lines) {
         if (state.stopped || ws.readyState !== ws.OPEN) break outer
         if (!selected(k++)) continue
+        sent++
+        if (raw) {
+          parts.push(header(prefix.length + line.length + 1), prefix, line, suffix)
+          continue
+        }
         if (ws.bufferedAmount > highWater) {
           // Wait until everything queued so far has been written to the socket.
-          flush()
           await new Promise(resolve => ws.send(frame(line), { binary: false }, resolve))
-        } else {
-          if (!corked) socket.cork()
-          ws.send(frame(line), { binary: false })
-          if (++corked === 256) flush()
-        }
-        sent++
+        } else ws.send(frame(line), { binary: false })
       }
-      flush()
+      if (parts.length && !socket.write(Buffer.concat(parts)) && socket.writableLength > highWater)
+        await new Promise(resolve => socket.once('drain', resolve))
     }
-    flush()
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     if (state.stopped || ws.readyState !== ws.OPEN) return log(`STOPPED c=${c} sub=${sub} sent=${sent}`)
     ws.send(JSON.stringify(['EOSE', sub]))

@@ -231,6 +231,14 @@ TEST(DaemonRelayMessage, CreatedAtOfAnEventForPaging) {
   EXPECT_EQ(p.created_at(R"({"kind":1})"), std::nullopt);
   EXPECT_EQ(p.created_at(R"([1,2])"), std::nullopt);
   EXPECT_EQ(p.created_at(R"({"created_at":)"), std::nullopt);
+  // The top-level key only, whatever the values before it hold.
+  EXPECT_EQ(p.created_at(R"({ "tags" : [["e","]}\"created_at\":5",{"created_at":6}]], "id":"x" , "created_at" : -7 })"), -7);
+  EXPECT_EQ(p.created_at(R"({"x":{"created_at":6},"kind":1})"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"({"created_at":1.5})"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"({"created_at":1e3})"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"({"created_at":99999999999999999999})"), std::nullopt);  // beyond int64
+  EXPECT_EQ(p.created_at(R"({"content":"unterminated)"), std::nullopt);
+  EXPECT_EQ(p.created_at(R"({"tags":[[)"), std::nullopt);
 }
 
 }  // namespace
