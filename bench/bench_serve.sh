@@ -9,7 +9,8 @@
 #
 # Usage: bench/bench_serve.sh [EVENTS] (default 1000000)
 # Env:   PB_BIN (default: scripts/build.sh --release), PB_BENCH_CACHE (generated corpus + archive, reused),
-#        PB_BENCH_CLIENTS=50, PB_BENCH_SECONDS=20, PB_BENCH_WORKERS (serve --workers; default: its own)
+#        PB_BENCH_CLIENTS=50, PB_BENCH_SECONDS=20, PB_BENCH_WORKERS (serve --workers; default: its own),
+#        PB_BENCH_SERVE_OPTS="..." extra serve options (e.g. "--cache-bytes 4294967296")
 # Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,7 @@ trap cleanup EXIT
 start_serve() {  # options...
   rm -f "$W/ready"
   "$BIN/proton-beam" serve "$ARCHIVE" --listen 127.0.0.1:0 --ready-file "$W/ready" --max-limit 100000 \
-    ${PB_BENCH_WORKERS:+--workers "$PB_BENCH_WORKERS"} "$@" > "$W/serve.log" 2>&1 &
+    ${PB_BENCH_WORKERS:+--workers "$PB_BENCH_WORKERS"} ${PB_BENCH_SERVE_OPTS:-} "$@" > "$W/serve.log" 2>&1 &
   SERVE_PID=$!
   for _ in $(seq 600); do [ -s "$W/ready" ] && break; sleep 0.1; done
   [ -s "$W/ready" ] || { cat "$W/serve.log" >&2; exit 1; }
