@@ -132,7 +132,7 @@ relays_cpu() { local i sum=0; for i in 0 1 2 3; do sum=$(python3 -c "print($sum 
 # so each round runs convert and then the daemon back to back, and the ratio is taken within the round;
 # the median of the rounds is the figure.
 ROUNDS=${PB_BENCH_ROUNDS:-3}
-RATIOS=()
+RATIOS=() CPU_RATIOS=()
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r of $ROUNDS"
   # convert, validated, fresh archive: the reference rate
@@ -144,6 +144,7 @@ for r in $(seq 1 "$ROUNDS"); do
   CVALID=$(python3 -c "import json;print(json.load(open('$W/convert.json'))['valid'])")
   [ "$CVALID" = "$N" ] || { echo "convert stored $CVALID of $N events" >&2; exit 1; }
   CONVERT_RATE=$(python3 -c "print($N / ($t1 - $t0))")
+  CONVERT_CPU=$(python3 -c "print(($CU + $CS) / $N)")
   python3 - "$W/convert.json" "$t0" "$t1" "$CU" "$CS" "$CRSS" "$N" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); t0, t1, u, st, rss, n = map(float, sys.argv[2:8])
@@ -172,6 +173,7 @@ PY
   stop_daemon
   [ "${PB_BENCH_KEEP:-0}" = 1 ] && mv "$W/daemon" "$W/daemon.round$r" || rm -rf "$W/daemon"
   RATIOS+=("$(python3 -c "print($N / ($t1 - $t0) / $CONVERT_RATE)")")
+  CPU_RATIOS+=("$(python3 -c "print($CONVERT_CPU / ($DCPU / $N))")")
   python3 - "$N" "$t0" "$t1" "$DCPU" "$DHWM" "$RECEIVED" "$DUPS" "$INVALID" "$PAUSES" "$RCPU0" "$RCPU" "$CONVERT_RATE" "$COMMITS" "$DTHREADS" "$MACHINE_BUSY" <<'PY'
 import sys
 n, t0, t1, cpu, hwm, rec, dups, inv, pauses, r0, r1, conv, commits = map(float, sys.argv[1:14])
@@ -184,13 +186,17 @@ print(f"      daemon CPU {cpu:.1f} s = {cpu / n * 1e6:.0f} us/stored event; peak
 print(f"      daemon CPU by thread, us/stored event: {sys.argv[14]}")
 print(f"      ratio daemon / convert (validated), this round: {rate / conv:.2f}")
 PY
+  echo "      CPU per event, convert / daemon, this round: $(python3 -c "print(f'{${CPU_RATIOS[-1]}:.2f}')")"
 done
 for i in 0 1 2 3; do kill "${RPIDS[$i]}" 2>/dev/null || true; done
-python3 - "${RATIOS[@]}" <<'PY'
+python3 - "${#RATIOS[@]}" "${RATIOS[@]}" "${CPU_RATIOS[@]}" <<'PY'
 import statistics, sys
-r = sorted(float(x) for x in sys.argv[1:])
+k = int(sys.argv[1])
+r = sorted(float(x) for x in sys.argv[2:2 + k]); c = sorted(float(x) for x in sys.argv[2 + k:])
 print(f"ratio daemon / convert (validated): median {statistics.median(r):.2f} of {len(r)} rounds "
       f"({', '.join(f'{x:.2f}' for x in r)}) (target >= 0.8)")
+print(f"CPU per event, convert / daemon: median {statistics.median(c):.2f} ({', '.join(f'{x:.2f}' for x in c)}): "
+      f"the rate ratio a machine would see where the relays run elsewhere and both programs keep all cores busy")
 PY
 
 # --- idle: IDLE relays (URL paths of one server) that send EOSE and nothing else ---
