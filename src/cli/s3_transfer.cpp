@@ -67,11 +67,11 @@ std::string json_summary(SyncDirection dir, const S3Plan& plan, const s3::SyncSu
   }
   const std::uint64_t moved = s.bytes(FileAction::transferred);
   return fmt::format("{{\"command\":\"{}\",\"url\":{},\"transferred\":{},\"skipped\":{},\"failed\":{},"
-                     "\"bytes_transferred\":{},\"bytes_skipped\":{},\"elapsed_s\":{:.3f},\"bytes_per_s\":{:.0f},"
-                     "\"ok\":{},\"errors\":[{}]}}\n",
+                     "\"bytes_transferred\":{},\"bytes_skipped\":{},\"digests_cached\":{},\"elapsed_s\":{:.3f},"
+                     "\"bytes_per_s\":{:.0f},\"ok\":{},\"errors\":[{}]}}\n",
                      dir == SyncDirection::push ? "push" : "pull", url, s.count(FileAction::transferred),
                      s.count(FileAction::skipped), s.count(FileAction::failed) + (fatal.empty() ? 0 : 1), moved,
-                     s.bytes(FileAction::skipped), s.elapsed_s, s.elapsed_s > 0 ? static_cast<double>(moved) / s.elapsed_s : 0.0,
+                     s.bytes(FileAction::skipped), s.digests_cached, s.elapsed_s, s.elapsed_s > 0 ? static_cast<double>(moved) / s.elapsed_s : 0.0,
                      fatal.empty() && s.count(FileAction::failed) == 0, errors);
 }
 
@@ -169,10 +169,11 @@ int run_sync(SyncDirection dir, const std::filesystem::path& archive, const S3Pl
   const std::size_t failed = s.count(FileAction::failed);
   const std::uint64_t bytes = s.bytes(FileAction::transferred);
   const std::string line = fmt::format(
-      "S3 {} {} {}: {} transferred ({}), {} unchanged, {} failed in {}, {}/s", verb,
+      "S3 {} {} {}: {} transferred ({}), {} unchanged, {} failed in {}, {}/s{}", verb,
       dir == SyncDirection::push ? "to" : "from", plan.location.url(), s.count(FileAction::transferred),
       human_bytes(static_cast<double>(bytes)), s.count(FileAction::skipped), failed, human_duration(s.elapsed_s),
-      human_bytes(s.elapsed_s > 0 ? static_cast<double>(bytes) / s.elapsed_s : 0.0));
+      human_bytes(s.elapsed_s > 0 ? static_cast<double>(bytes) / s.elapsed_s : 0.0),
+      s.digests_cached ? fmt::format(" ({} files not re-read: sha256 cache)", s.digests_cached) : std::string());
   if (json) {
     std::fputs(json_summary(dir, plan, s, fatal).c_str(), stdout);
   } else {

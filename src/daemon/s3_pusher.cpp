@@ -102,9 +102,9 @@ bool S3Pusher::push(const std::stop_token& stop, bool final) {
   const std::size_t failed = r.sync.count(FileAction::failed);
   const std::string line = fmt::format(
       "s3 push{} to {}: {} transferred ({} bytes), {} unchanged, {} failed in {:.1f} s; index snapshot of {} events in {} "
-      "day files",
+      "day files; {} files not re-read (sha256 cache)",
       when, url, r.sync.count(FileAction::transferred), r.sync.bytes(FileAction::transferred),
-      r.sync.count(FileAction::skipped), failed, r.sync.elapsed_s, r.events, r.day_files);
+      r.sync.count(FileAction::skipped), failed, r.sync.elapsed_s, r.events, r.day_files, r.sync.digests_cached);
   if (failed > 0) {
     ++status_.failures;
     log_.error(fmt::format("{}; {}", line, next));

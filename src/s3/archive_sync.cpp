@@ -12,6 +12,7 @@
 #include "archive/day.hpp"
 #include "base/posix_file.hpp"
 #include "archive/run_log.hpp"
+#include "s3/digest_cache.hpp"
 #include "s3/file_digest.hpp"
 #include "s3/index_snapshot.hpp"
 
@@ -89,12 +90,15 @@ SyncSummary push_files(const std::vector<PushItem>& plan, const fs::path& state_
 
   SyncSummary sum;
   const MultipartOptions mp{opt.part_size, opt.parallel, state_dir / "uploads"};
+  std::error_code ec;
+  fs::create_directories(state_dir, ec);
+  DigestCache digests(state_dir / kDigestCacheName);
   for (const auto& [name, path, size] : plan) {
     const std::string key = to.key_for(name);
     FileResult r{name, FileAction::transferred, 0, {}};
     try {
       r.bytes = size ? *size : fs::file_size(path);
-      const std::string sha = file_digest_hex(path, r.bytes, "SHA256");
+      const std::string sha = digests.sha256(path, r.bytes);
       const auto it = remote.find(key);
       if (it != remote.end() && it->second.size == r.bytes) {
         const std::optional<ObjectInfo> head = client.head_object(key);
@@ -115,6 +119,8 @@ SyncSummary push_files(const std::vector<PushItem>& plan, const fs::path& state_
     obs.on_file(r);
     sum.files.push_back(std::move(r));
   }
+  digests.save();
+  sum.digests_cached = digests.hits();
   sum.elapsed_s = seconds_since(t0);
   return sum;
 }

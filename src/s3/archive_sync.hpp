@@ -19,6 +19,7 @@ namespace pb::s3 {
 // Below this folder of the archive: multipart state and the index snapshot (never uploaded).
 inline constexpr const char* kS3StateDir = ".proton-beam-s3";
 inline constexpr const char* kIndexSnapshotName = "index.db.snapshot";  // in kS3StateDir while a push runs
+inline constexpr const char* kDigestCacheName = "sha256-cache";          // in kS3StateDir (digest_cache.hpp)
 
 struct SyncOptions {
   std::uint64_t part_size = 64ull << 20;  // files larger than this go multipart
@@ -46,6 +47,7 @@ class SyncObserver {
 struct SyncSummary {
   std::vector<FileResult> files;
   double elapsed_s = 0;
+  std::size_t digests_cached = 0;  // push: files whose sha256 came from the digest cache, not from reading them
   std::size_t count(FileAction a) const;
   std::uint64_t bytes(FileAction a) const;
 };

@@ -30,6 +30,9 @@ assert_eq "$(json_get push2.json transferred)" 0 "objects uploaded by an unchang
 assert_eq "$(json_get push2.json skipped)" 5 "objects skipped by an unchanged rerun"
 assert_eq "$(( $(count_op PutObject) + $(count_op UploadPart) ))" "$puts_before" "uploads during an unchanged rerun"
 [ "$(count_op HeadObject)" -ge 5 ] || fail "unchanged objects were not checked with HEAD"
+# The day files and the log are unchanged since the first push hashed them: their sha256 comes from
+# .proton-beam-s3/sha256-cache; the index goes up as a fresh snapshot, which is read.
+assert_eq "$(json_get push2.json digests_cached)" 4 "files not re-read by the unchanged rerun"
 
 # 3. More events into the archive: only the changed day files, the index and the log go up again.
 "$PB" convert b.jsonl -o A --no-progress > /dev/null
@@ -37,6 +40,7 @@ assert_eq "$(( $(count_op PutObject) + $(count_op UploadPart) ))" "$puts_before"
 changed=$(json_get push3.json transferred)
 [ "$changed" -ge 3 ] && [ "$changed" -lt 7 ] || fail "push after a change transferred $changed files"
 [ "$(json_get push3.json skipped)" -ge 1 ] || fail "untouched day files were uploaded again"
+assert_eq "$(json_get push3.json digests_cached)" "$(json_get push3.json skipped)" "files not re-read = untouched files"
 
 # 4. pull: an identical archive that verify accepts and merge can read; a second pull moves nothing.
 "$PB" s3 pull s3://nostr-archive/hosts/a P --json > pull1.json || fail "pull exited $?"
