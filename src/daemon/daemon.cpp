@@ -143,7 +143,7 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
   S3PushStatus s3_status;
   std::unique_ptr<S3Pusher> pusher;
   if (s3_setup) {
-    log.info(fmt::format("S3: pushing to {} every {} s and at shutdown", cfg.s3_output, cfg.s3_interval));
+    log.info(fmt::format("S3: pushing to {} now, every {} s and at shutdown", cfg.s3_output, cfg.s3_interval));
     pusher = std::make_unique<S3Pusher>(std::move(*s3_setup), aws_env, compaction_gate, status.failed, log, s3_status);
   }
   VerifierPool pool({index_path, subscription_filter(cfg), {true, cfg.validate_signatures}, workers, cfg.discovery}, events,

@@ -51,29 +51,34 @@ S3Pusher::S3Pusher(S3PushSetup setup, s3::EnvLookup env, std::mutex& compaction_
 
 S3Pusher::~S3Pusher() = default;  // std::jthread: request_stop() (cancels the push in flight), join()
 
+// The first push starts at once: what the previous run committed reaches the bucket now, not an interval
+// later (that run may have ended without its final push: killed, out of memory, power loss; a daemon
+// restarted more often than --s3-interval would otherwise never push). An unchanged archive costs little
+// (the sha256 cache: no day file is read again).
 void S3Pusher::run(std::stop_token stop) {
-  for (;;) {
+  for (bool start = true;; start = false) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, stop, setup_.interval, [this] { return periodic_stopped_ || final_requested_; });
+    if (!start) cv_.wait_for(lock, stop, setup_.interval, [this] { return periodic_stopped_ || final_requested_; });
     if (periodic_stopped_ || final_requested_) break;
     if (stop.stop_requested()) return;
     lock.unlock();
-    push(stop, false);
+    push(stop, start ? Kind::start : Kind::periodic);
   }
   {
     std::unique_lock lock(mu_);
     cv_.wait(lock, stop, [this] { return final_requested_; });
     if (stop.stop_requested()) return;
   }
-  const bool ok = push(stop, true);
+  const bool ok = push(stop, Kind::final);
   const std::lock_guard lock(mu_);
   final_result_ = ok;
   cv_.notify_all();
 }
 
-bool S3Pusher::push(const std::stop_token& stop, bool final) {
+bool S3Pusher::push(const std::stop_token& stop, Kind kind) {
+  const bool final = kind == Kind::final;
   const std::lock_guard gate(gate_);  // no compaction until this push is done
-  const char* when = final ? " (final)" : "";
+  const char* when = final ? " (final)" : kind == Kind::start ? " (start)" : "";
   if (writer_failed_) {
     log_.warn(fmt::format("s3 push{} skipped: the writer failed (the next start completes the archive)", when));
     return false;

@@ -1,6 +1,6 @@
 // --s3-output: a thread of its own that pushes what the archive has committed (s3/committed_push.hpp:
-// the day files up to their committed lengths, an index.db snapshot, the log) every --s3-interval
-// seconds and once more at shutdown, after the writer's last commit. Ingest never waits for S3: the
+// the day files up to their committed lengths, an index.db snapshot, the log) at start, every
+// --s3-interval seconds and once more at shutdown, after the writer's last commit. Ingest never waits for S3: the
 // writer and io threads are not involved. While a push runs it holds the compaction gate, and the writer
 // skips compaction (the one rewrite of committed bytes) until it is free, so nothing a push reads can be
 // replaced under it. Failures are logged, counted and retried at the next interval.
@@ -65,8 +65,9 @@ class S3Pusher {
   bool final_push(std::chrono::milliseconds budget);
 
  private:
+  enum class Kind { start, periodic, final };
   void run(std::stop_token stop);
-  bool push(const std::stop_token& stop, bool final);  // one push, logged and counted; true when clean
+  bool push(const std::stop_token& stop, Kind kind);  // one push, logged and counted; true when clean
 
   S3PushSetup setup_;
   s3::EnvLookup env_;

@@ -82,12 +82,15 @@ check_pulled "$WORK/P1" "$WORK/a.jsonl"
 assert_eq "$(metric proton_beam_s3_push_failures_total)" 0 "failed pushes"
 daemon_stop
 
-# ---- 3. The final push alone carries what arrived since. ----
+# ---- 3. A push at start, then the final push alone carries what arrived since. ----
 daemon_start "$D" --relay "$R_URL" --batch-size 5 --commit-gap-ms 0 "${S3OPTS[@]}" --s3-interval 3600
+wait_eq 30 1 metric proton_beam_s3_push_total  # at start, not an hour later: the previous run's archive
+grep -q "s3 push (start) to $URL: .* 0 failed .* index snapshot of 60 events in 1 day files" "$D/proton-beam.log" ||
+  fail "no push at start: $(grep 's3 push' "$D/proton-beam.log" | tail -2)"
+[ "$(metric proton_beam_s3_last_push_timestamp_seconds)" -gt 0 ] || fail "no time of the push at start"
 relay_publish "$R_URL" -- --generate 25 --seed s3b --concurrency 4 --out "$WORK/b.jsonl" >/dev/null
 wait_eq 60 85 committed "$D"
-assert_eq "$(metric proton_beam_s3_push_total)" 0 "pushes before SIGTERM with an hourly interval"
-assert_eq "$(metric proton_beam_s3_last_push_timestamp_seconds)" 0 "time of the last push before any"
+assert_eq "$(metric proton_beam_s3_push_total)" 1 "pushes before SIGTERM with an hourly interval (the one at start)"
 daemon_stop
 grep -q "s3 push (final) to $URL: 2 transferred .* 0 failed .* index snapshot of 85 events in 1 day files" "$D/proton-beam.log" ||
   fail "no final push of 85 events: $(grep 's3 push' "$D/proton-beam.log" | tail -2)"
