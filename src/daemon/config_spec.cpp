@@ -133,7 +133,7 @@ std::vector<OptionSpec> build() {
                       &DaemonConfig::validate_signatures));
   s.push_back(integer("compression_level", "--compression-level", "gzip level of day files, 0-9", &DaemonConfig::compression_level, 0, 9));
   s.push_back(url_text("s3_output", "--s3-output",
-                       "Push the changed day files and an index snapshot to s3://BUCKET[/PREFIX] every --s3-interval "
+                       "Push the changed day files and an index snapshot to s3://BUCKET[/PREFIX] at start, every --s3-interval "
                        "and at shutdown (credentials: AWS environment or profile)",
                        &DaemonConfig::s3_output, check_s3_url));
   s.push_back(url_text("s3_endpoint", "--s3-endpoint",
