@@ -86,11 +86,12 @@ class Checker {
  private:
   // A copy of an event verified earlier in this run, told by the id it names, before parsing: relays send
   // each event more than once (every relay that has it), and a copy's parse and id hash cost a quarter of
-  // a verify. Only ids verified valid from a frame that arrived EARLIER count, so the verdict depends on
-  // arrival order, not on which worker got there first. Whatever such a copy is, it cannot be a new valid
-  // event: a valid event's id is the hash of its content, and a second "id" key makes it invalid. A forged
-  // copy arriving after its genuine event is therefore counted as a duplicate, not as invalid (the
-  // issue's pipeline: dedup before the id check and the signature).
+  // a verify. Only ids verified valid from a frame that arrived EARLIER count, so a copy read before the
+  // genuine one is always judged on its content, whichever worker finishes first. Whatever a dropped copy
+  // is, it cannot be a new valid event: a valid event's id is the hash of its content, and a second "id"
+  // key makes it invalid. A forged copy read after its genuine event is counted as a duplicate (or as
+  // invalid when it is checked before the genuine copy's verify has ended), as the pipeline has it:
+  // dedup before the id check and the signature.
   bool known_copy(std::string_view json, std::uint64_t ordinal) {
     const auto id = leading_id(json);
     if (!id) return false;
