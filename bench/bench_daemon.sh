@@ -196,7 +196,7 @@ r = sorted(float(x) for x in sys.argv[2:2 + k]); c = sorted(float(x) for x in sy
 print(f"ratio daemon / convert (validated): median {statistics.median(r):.2f} of {len(r)} rounds "
       f"({', '.join(f'{x:.2f}' for x in r)}) (target >= 0.8)")
 print(f"CPU per event, convert / daemon: median {statistics.median(c):.2f} ({', '.join(f'{x:.2f}' for x in c)}): "
-      f"the rate ratio a machine would see where the relays run elsewhere and both programs keep all cores busy")
+      f"an estimate of the rate ratio where the relays run elsewhere and both programs keep all cores busy")
 PY
 
 # --- idle: IDLE relays (URL paths of one server) that send EOSE and nothing else ---

@@ -15,9 +15,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <limits>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <optional>
 

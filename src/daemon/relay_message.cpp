@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "nostr/hex.hpp"
+
 namespace pb::daemon {
 namespace {
 
@@ -90,6 +92,17 @@ RelayMessage RelayMessageParser::parse(std::string_view frame) {
   if (!type) return malformed("message type is not a string");
   if (*type == "EVENT") return split_event(frame, i);
   return parse_other(frame);
+}
+
+std::optional<Id32> leading_id(std::string_view event) {
+  std::size_t i = 0;
+  if (!expect(event, i, '{')) return std::nullopt;
+  const auto key = scan_string(event, i);
+  if (!key || *key != "id" || !expect(event, i, ':')) return std::nullopt;
+  const auto value = scan_string(event, i);
+  Id32 id;
+  if (!value || !decode_lower_hex(*value, id)) return std::nullopt;
+  return id;
 }
 
 // A scan of the top-level keys, not a parse: this runs on the io thread for every event of a history run,

@@ -9,7 +9,14 @@
 
 #include <simdjson.h>
 
+#include "nostr/event.hpp"
+
 namespace pb::daemon {
+
+// The id an event object names as its FIRST key (`{"id":"<64 lowercase hex>"`, how relays send what they
+// stored), read without parsing the rest; nullopt for any other shape. The workers' duplicate check before
+// parsing (verifier_pool.cpp).
+std::optional<Id32> leading_id(std::string_view event);
 
 enum class RelayMsgType { event, eose, notice, closed, ok, auth, other, malformed };
 

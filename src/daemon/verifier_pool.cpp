@@ -4,6 +4,7 @@
 
 #include "archive/proto_codec.hpp"
 #include "base/thread_name.hpp"
+#include "daemon/relay_message.hpp"
 #include "nostr/hex.hpp"
 #include "nostr/json_parse.hpp"
 
@@ -26,22 +27,6 @@ class ClaimGuard {
   std::uint64_t ordinal_;
   bool valid_ = false;
 };
-
-// The id of an event object whose first key is "id" (the usual order: relays send what they stored),
-// without parsing the rest; nullopt for any other shape, which then takes the full path.
-std::optional<Id32> leading_id(std::string_view json) {
-  std::size_t i = 0;
-  const auto token = [&](std::string_view t) {
-    while (i < json.size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) ++i;
-    if (json.substr(i, t.size()) != t) return false;
-    i += t.size();
-    return true;
-  };
-  if (!token("{") || !token("\"id\"") || !token(":") || !token("\"")) return std::nullopt;
-  Id32 id;
-  if (json.size() < i + 65 || json[i + 64] != '"' || !decode_lower_hex(json.substr(i, 64), id)) return std::nullopt;
-  return id;
-}
 
 class Checker {
  public:

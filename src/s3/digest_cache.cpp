@@ -1,10 +1,13 @@
 #include "s3/digest_cache.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <system_error>
+
+#include <fmt/format.h>
 
 #include "s3/file_digest.hpp"
 
@@ -48,7 +51,7 @@ std::string DigestCache::sha256(const fs::path& path, std::uint64_t size) {
 }
 
 void DigestCache::save() const {
-  const fs::path tmp = file_.string() + ".tmp";
+  const fs::path tmp = fmt::format("{}.{}.tmp", file_.string(), ::getpid());  // two pushes never share it
   {
     std::ofstream out(tmp, std::ios::trunc);
     for (const auto& [path, e] : entries_)

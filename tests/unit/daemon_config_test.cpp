@@ -241,5 +241,19 @@ TEST(DaemonRelayMessage, CreatedAtOfAnEventForPaging) {
   EXPECT_EQ(p.created_at(R"({"tags":[[)"), std::nullopt);
 }
 
+TEST(DaemonRelayMessage, LeadingIdIsTheFirstKeysLowercaseHexOnly) {
+  const std::string hex(64, 'a');
+  Id32 want;
+  want.fill(0xaa);
+  EXPECT_EQ(leading_id(R"({"id":")" + hex + R"(","kind":1})"), want);
+  EXPECT_EQ(leading_id(" {  \"id\" :  \"" + hex + "\"}"), want);                      // whitespace
+  EXPECT_EQ(leading_id(R"({"kind":1,"id":")" + hex + R"("})"), std::nullopt);          // not the first key
+  EXPECT_EQ(leading_id(R"({"id":")" + std::string(64, 'A') + R"("})"), std::nullopt);  // upper case
+  EXPECT_EQ(leading_id(R"({"id":")" + hex.substr(1) + R"("})"), std::nullopt);         // 63 digits
+  EXPECT_EQ(leading_id(R"({"id":")" + hex + "a" + R"("})"), std::nullopt);             // 65 digits
+  EXPECT_EQ(leading_id(R"({"id":)" + hex + "}"), std::nullopt);                       // not a string
+  EXPECT_EQ(leading_id(R"({"id":")" + hex), std::nullopt);                            // cut off
+}
+
 }  // namespace
 }  // namespace pb::daemon
