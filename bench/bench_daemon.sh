@@ -117,7 +117,7 @@ echo "binaries: $BIN ($(stat -c %y "$BIN/proton-beam-daemon" | cut -d. -f1))"
 # --- throughput: 4 replay relays, each event on 2 of them (they stream everything again on every REQ) ---
 URLS=()
 for i in 0 1 2 3; do
-  node tests/relay/replay_relay.mjs --events "$CORPUS" --shard "$i/4" --replicas 2 --ready-file "$W/relay$i.ready" \
+  node tests/relay/replay_relay.mjs --events "$CORPUS" --shard "$i/4" --replicas 2 --prepare-sub pb1 --ready-file "$W/relay$i.ready" \
     --watch-pid $$ > "$W/relay$i.log" 2>&1 &
   PIDS+=("$!")
   RPIDS[$i]=$!

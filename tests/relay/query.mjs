@@ -3,7 +3,7 @@
 // object re-serialized with JSON.stringify), then closes. A raw `ws` client: nothing is filtered or verified.
 //
 // Usage: node query.mjs URL [FILTER_JSON] [--count] [--auth-seed S] [--ca cert.pem] [--insecure]
-//                       [--retries N] [--live N --eose-file F] [--timeout-ms 20000]
+//                       [--retries N] [--live N --eose-file F] [--timeout-ms 20000] [--sub ID]
 //   FILTER_JSON   one filter object or an array of filters; default '{}'
 //   --count       print only the number of events
 //   --auth-seed S answer the relay's NIP-42 AUTH challenge with a kind-22242 event signed by key 0 of seed S
@@ -13,6 +13,7 @@
 //                 go to stderr as "CLOSED: ..."); e.g. for relay.mjs --rate-limit-first-req
 //   --live N      after EOSE keep the subscription open until N more events arrived (printed likewise);
 //                 --eose-file F is created at EOSE, so a script knows when to publish them
+//   --sub ID      the subscription id (default q<pid>)
 // Exit status: 0 after EOSE; 1 on CLOSED (reason on stderr), a connection error, or no EOSE within the
 // timeout (a safety bound, not a test timing).
 
@@ -32,6 +33,7 @@ const { values: opts, positionals } = parseArgs({
     retries: { type: 'string', default: '0' },
     live: { type: 'string', default: '0' },
     'eose-file': { type: 'string' },
+    sub: { type: 'string' },
   },
 })
 const [url, filterText = '{}'] = positionals
@@ -50,7 +52,7 @@ setTimeout(() => die(`no EOSE from ${url} within ${opts['timeout-ms']} ms`), Num
 process.stdout.on('error', e => process.exit(e.code === 'EPIPE' ? 0 : 1)) // e.g. `| head`
 const WS = webSocketClass(opts)
 const ws = new WS(url)
-const sub = 'q' + process.pid
+const sub = opts.sub ?? 'q' + process.pid
 const events = []
 let authId = null
 let retries = Number(opts.retries)

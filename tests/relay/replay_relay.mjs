@@ -7,7 +7,11 @@
 //
 // Usage: node replay_relay.mjs --events FILE.jsonl [--offset O --count C | --shard i/n [--replicas r]]
 //          [--port 0] [--host 127.0.0.1] [--ready-file F] [--tls-cert C --tls-key K] [--high-water 4194304]
-//          [--permessage-deflate] [--watch-pid PID]
+//          [--permessage-deflate] [--watch-pid PID] [--prepare-sub SUB]
+// --prepare-sub SUB builds the frames of subscription SUB (e.g. the daemon's first, "pb1") at startup, in
+// 1 MiB socket writes, so a benchmark's timed window does not pay for reading and framing the file: on a
+// 2-core machine the relays share the CPU with the daemon being measured. Used only on connections
+// without permessage-deflate; any other subscription id is framed as it streams.
 // Selection of line k (0-based) of the T lines:
 //   --offset O --count C   ((k - O) mod T) < C   (wraps around; default all lines)
 //   --shard i/n            (k mod n) == i, or with --replicas r: ((i - k mod n) mod n) < r; e.g. 4 relays
@@ -28,6 +32,7 @@ const { values: o } = parseArgs({
     shard: { type: 'string' },
     replicas: { type: 'string', default: '1' },
     'high-water': { type: 'string', default: String(4 * 1024 * 1024) },
+    'prepare-sub': { type: 'string' },
   },
 })
 if (!o.events) throw new Error('--events FILE.jsonl is required')
@@ -74,6 +79,27 @@ if (o.shard) {
 let nsel = 0
 for (let k = 0; k < total; k++) if (selected(k)) nsel++
 
+// A server's frames are not masked: header + payload.
+const frameHeader = n =>
+  n < 126 ? Buffer.from([0x81, n])
+  : n < 65536 ? Buffer.from([0x81, 126, n >> 8, n & 255])
+  : Buffer.concat([Buffer.from([0x81, 127, 0, 0]), Buffer.from([(n / 2 ** 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255])])
+
+// The raw frames of subscription `sub`, one Buffer per 1 MiB of input read.
+async function buildFrames(sub) {
+  const prefix = Buffer.from(`["EVENT",${JSON.stringify(sub)},`)
+  const suffix = Buffer.from(']')
+  const out = []
+  let k = 0
+  for await (const lines of lineBatches()) {
+    const parts = []
+    for (const line of lines) if (selected(k++)) parts.push(frameHeader(prefix.length + line.length + 1), prefix, line, suffix)
+    if (parts.length) out.push(Buffer.concat(parts))
+  }
+  return out
+}
+const prepared = o['prepare-sub'] === undefined ? null : { sub: o['prepare-sub'], writes: await buildFrames(o['prepare-sub']) }
+
 const { wss } = await listen(o)
 log(`INFO lines ${total} selected ${nsel}`)
 
@@ -97,18 +123,21 @@ wss.on('connection', ws => {
     // per frame, CPU the daemon being measured shares (bench/bench_daemon.sh prints the relays' CPU).
     const socket = ws._socket
     const raw = !ws.extensions
-    const header = n =>
-      n < 126 ? Buffer.from([0x81, n])
-      : n < 65536 ? Buffer.from([0x81, 126, n >> 8, n & 255])
-      : Buffer.concat([Buffer.from([0x81, 127, 0, 0]), Buffer.from([(n / 2 ** 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255])])
-    outer: for await (const lines of lineBatches()) {
+    const write = async buf => {
+      if (!socket.write(buf) && socket.writableLength > highWater) await new Promise(resolve => socket.once('drain', resolve))
+    }
+    if (raw && prepared && prepared.sub === sub) {
+      let i = 0
+      for (; i < prepared.writes.length && !state.stopped && ws.readyState === ws.OPEN; i++) await write(prepared.writes[i])
+      if (i === prepared.writes.length) sent = nsel
+    } else outer: for await (const lines of lineBatches()) {
       const parts = []
       for (const line of lines) {
         if (state.stopped || ws.readyState !== ws.OPEN) break outer
         if (!selected(k++)) continue
         sent++
         if (raw) {
-          parts.push(header(prefix.length + line.length + 1), prefix, line, suffix)
+          parts.push(frameHeader(prefix.length + line.length + 1), prefix, line, suffix)
           continue
         }
         if (ws.bufferedAmount > highWater) {
@@ -116,8 +145,7 @@ wss.on('connection', ws => {
           await new Promise(resolve => ws.send(frame(line), { binary: false }, resolve))
         } else ws.send(frame(line), { binary: false })
       }
-      if (parts.length && !socket.write(Buffer.concat(parts)) && socket.writableLength > highWater)
-        await new Promise(resolve => socket.once('drain', resolve))
+      if (parts.length) await write(Buffer.concat(parts))
     }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     if (state.stopped || ws.readyState !== ws.OPEN) return log(`STOPPED c=${c} sub=${sub} sent=${sent}`)

@@ -134,7 +134,15 @@ assert_eq "$(cat rp?.jsonl | sort -u | ids_of /dev/stdin)" "$(ids_of sent.jsonl)
 relay_query RPW >rpw.jsonl
 assert_eq "$(cat rpw.jsonl)" "$(sed -n '21,24p;1,4p' sent.jsonl)" "offset/count wraps around, lines verbatim (wss)"
 relay_wait_log RPW 'DONE c=1 sub=q[0-9]+ sent=8'
-ok "replay relay: shards with overlap, offset/count, wss"
+# --prepare-sub: the subscription's frames built at startup are the same frames (another id: built as it streams)
+RELAY_DEFER=1 replay_start RPP --events sent.jsonl --shard 1/4 --replicas 2 --prepare-sub pb1
+relay_await RPP
+relay_query RPP '{}' --sub pb1 >rpp.jsonl
+assert_eq "$(cat rpp.jsonl)" "$(cat rp1.jsonl)" "--prepare-sub streams the shard's events"
+relay_wait_log RPP 'DONE c=1 sub=pb1 sent=12'
+relay_query RPP '{}' --sub other >rpp2.jsonl
+assert_eq "$(cat rpp2.jsonl)" "$(cat rp1.jsonl)" "--prepare-sub: another subscription id"
+ok "replay relay: shards with overlap, offset/count, wss, prepared frames"
 
 relay_stop_all
 echo "PASS: selftest.sh"
