@@ -26,7 +26,7 @@ namespace pb {
 namespace {
 
 // Bump when the schema changes; open() refuses anything newer than this.
-constexpr int kSchemaVersion = 3;  // 2: seq, tag index, relay cursors; 3: compact rows (docs/index.md)
+constexpr int kSchemaVersion = 4;  // 2: seq, tag index, relay cursors; 3: compact rows; 4: tag parts (docs/index.md)
 // PRAGMA application_id marks the file as a Proton Beam index ("PBIX"), so `file index.db` can tell and we
 // refuse to write our tables into somebody else's database.
 constexpr std::int32_t kApplicationId = 0x50424958;
@@ -44,12 +44,14 @@ constexpr int kBusyTimeoutMs = 10'000;
 // After a checkpoint the WAL is truncated back to this size, so a long convert does not leave a huge -wal.
 constexpr std::int64_t kJournalSizeLimit = 64LL << 20;
 
-// Version 3, sized for billions of events (measurements: docs/index.md). events is a rowid table in
+// Version 4 (3 + tag parts), sized for billions of events (measurements: docs/index.md). events is a rowid table in
 // insertion order (seq), so rows are appended, pages stay full and secondary indexes carry a small seq.
 // The id is found through an index on its first 8 bytes (ids are SHA-256 output; the row's full id
 // settles the rare shared prefix) instead of a unique index on all 32. Authors and day files are integer
 // ids into their own tables (day_files names every file rows ever pointed into; files keeps what is
-// committed of each, as in version 2). Tag rows key a tag by its name and a 56-bit hash of its value (IndexTag).
+// committed of each, as in version 2). Tag rows key a tag by its name and a 56-bit hash of its value (IndexTag),
+// behind the part of 2^20 events they belong to (version 4): a writer's new rows then go into the newest
+// part of the B-tree, not all over it, so inserts do not slow down as the archive grows.
 // CHECKs keep hex text pasted into the shell out of the blob columns.
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE authors(
@@ -80,10 +82,11 @@ CREATE TABLE meta(
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE tags(
+  part       INTEGER NOT NULL,
   key        INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   seq        INTEGER NOT NULL,
-  PRIMARY KEY (key, created_at, seq)
+  PRIMARY KEY (part, key, created_at, seq)
 ) WITHOUT ROWID;
 CREATE TABLE relay_cursors(
   url    TEXT    NOT NULL PRIMARY KEY,
@@ -94,7 +97,7 @@ CREATE VIEW events_hex AS
          e.member_offset, e.seq
   FROM events e LEFT JOIN authors a ON a.aid = e.aid LEFT JOIN day_files f ON f.fid = e.fid;
 CREATE VIEW tags_hex AS
-  SELECT char(key >> 56) AS name, printf('%014x', key & 72057594037927935) AS value_hash, created_at, seq
+  SELECT char(key >> 56) AS name, printf('%014x', key & 72057594037927935) AS value_hash, created_at, seq, part
   FROM tags;
 )sql";
 
@@ -190,7 +193,7 @@ constexpr std::array<const char*, kSlotCount> kSlotSql = {
     "SELECT file_name, committed_bytes, events FROM files ORDER BY file_name",
     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     "SELECT value FROM meta WHERE key = ?1",
-    "INSERT OR IGNORE INTO tags(key, created_at, seq) VALUES (?1, ?2, ?3)",
+    "INSERT OR IGNORE INTO tags(part, key, created_at, seq) VALUES (?1, ?2, ?3, ?4)",
     "INSERT INTO relay_cursors(url, cursor) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET cursor = excluded.cursor",
     "SELECT events.id, events.aid, events.created_at, events.kind, events.fid, events.member_offset, events.seq "
     "FROM events WHERE events.seq > ?1 ORDER BY events.seq LIMIT ?2",
@@ -221,6 +224,7 @@ std::vector<T> unique_sorted(std::vector<T> v) {
 
 // A tag row waiting for the transaction's flush, in the tags key's order.
 struct PendingTag {
+  std::int64_t part = 0;  // seq >> kTagPartBits
   std::int64_t key = 0;
   std::int64_t created_at = 0;
   std::int64_t seq = 0;
@@ -430,7 +434,7 @@ struct ArchiveIndex::Impl {
   // each page once per flush instead of once per row. Only committed rows are visible to other
   // connections anyway, and nothing on the writer's own connection reads tags mid-transaction.
   void insert_tags(const IndexRow& row, std::int64_t seq) {
-    for (const IndexTag& t : row.tags) pending_tags.push_back({t.key, row.created_at, seq});
+    for (const IndexTag& t : row.tags) pending_tags.push_back({seq >> kTagPartBits, t.key, row.created_at, seq});
     if (pending_tags.size() >= kTagFlushRows) flush_tags();
   }
 
@@ -439,9 +443,10 @@ struct ArchiveIndex::Impl {
     for (const PendingTag& p : pending_tags) {
       StmtUse use(stmt(kInsertTag));
       sqlite3_stmt* s = use.get();
-      bind_i64(s, 1, p.key);
-      bind_i64(s, 2, p.created_at);
-      bind_i64(s, 3, p.seq);
+      bind_i64(s, 1, p.part);
+      bind_i64(s, 2, p.key);
+      bind_i64(s, 3, p.created_at);
+      bind_i64(s, 4, p.seq);
       step(s, kSlotWhat[kInsertTag]);
     }
     pending_tags.clear();
@@ -462,9 +467,11 @@ struct ArchiveIndex::Impl {
     const auto version = pragma_int("PRAGMA user_version");
     if (app != 0 && app != kApplicationId)
       refuse("opening: not a Proton Beam index (application_id " + std::to_string(app) + ")");
-    if (version == 1 || version == 2)
+    if (version >= 1 && version <= 3)
       refuse("opening: schema version " + std::to_string(version) + " (" +
-             (version == 1 ? "from before the tag index" : "the larger layout before version 3") +
+             (version == 1   ? "from before the tag index"
+              : version == 2 ? "the larger layout before version 3"
+                             : "the tag index before its parts, version 4") +
              "); upgrade it with `proton-beam index rebuild <archive>`, which rebuilds index.db from the day "
              "files (relay cursors of proton-beam-daemon are carried over)");
     if (version > kSchemaVersion)

@@ -1,8 +1,9 @@
 // The SQLite index (index.db) of an archive: one row per stored event, plus the committed length of
 // every day file and a little metadata. Schema and PRAGMA choices: docs/index.md.
 //
-// Schema version 3: events rows hold the 32-byte id, integer author and file ids (authors, files tables),
-// and are found by id through an index on the id's first 8 bytes (docs/index.md). From the sqlite3 shell:
+// Schema version 4: events rows hold the 32-byte id, integer author and file ids (authors, files tables),
+// and are found by id through an index on the id's first 8 bytes; tag rows are grouped by slices of 2^20
+// events (docs/index.md). From the sqlite3 shell:
 //   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns (scans; fine for a few M rows)
 //   SELECT * FROM events WHERE substr(id, 1, 8) = substr(X'<hex>', 1, 8) AND id = X'<hex>';  -- indexed
 #pragma once

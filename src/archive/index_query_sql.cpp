@@ -25,10 +25,18 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, const
   const std::size_t until_p = q.until ? next++ : 0;
   const std::size_t limit_p = q.limit ? next++ : 0;
   // Each tag condition: the events whose seq the tag index lists under any of the value keys, within the
-  // time bounds (the tag rows carry created_at so the range narrows the index scan).
+  // time bounds (the tag rows carry created_at so the range narrows the index scan). The tags B-tree leads
+  // with the part (seq >> kTagPartBits), so the values are looked up in each part from 0 to the newest:
+  // one seek per part and value, the parts listed by a recursive CTE walked first (CROSS JOIN keeps that
+  // order; without it SQLite may scan all of tags).
+  const std::string parts = fmt::format(
+      "WITH RECURSIVE parts(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM parts "
+      "WHERE n < (SELECT coalesce(max(seq), 0) FROM events) >> {}) ",
+      kTagPartBits);
   std::string tag_sql;
   for (const std::size_t n : q.tag_values) {
-    tag_sql += " AND events.seq IN (SELECT seq FROM tags WHERE key IN (";
+    tag_sql += " AND events.seq IN (" + parts +
+               "SELECT tags.seq FROM parts CROSS JOIN tags WHERE tags.part = parts.n AND tags.key IN (";
     for (std::size_t i = 0; i < n; ++i) {
       if (i) tag_sql += ',';
       tag_sql += param(next++);

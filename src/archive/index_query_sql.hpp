@@ -1,7 +1,7 @@
 // The SQL text of ArchiveIndex::query() for one shape of query: which constraints are present and how
 // many values each list has. Values are always bound, never spliced into the text; parameters are
 // numbered in bind order (ids, authors, kinds, since, until, limit, then each tag condition's value keys,
-// IndexTag::key). Schema: index.cpp (version 3).
+// IndexTag::key). Schema: index.cpp (version 4).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,10 @@
 #include <vector>
 
 namespace pb {
+
+// Tag rows are grouped by the slice of 2^20 events (seq >> kTagPartBits) they belong to, so a writer's
+// new rows land in the newest slice's part of the tags B-tree instead of all over it (index.cpp).
+inline constexpr int kTagPartBits = 20;
 
 struct IndexQueryShape {
   std::size_t ids = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Archives of older index schemas (tests/data/v1_archive: the bundled sample converted by the release
 # before the tag index; tests/data/v2_archive: the same by the release before the compact version-3 rows,
-# with one daemon relay cursor) are refused by writers and readers with the upgrade command, and `index
-# rebuild` upgrades them to version 3 with every event, the tag index and the relay cursors.
+# with one daemon relay cursor; tests/data/v3_archive: the same by the release before the tag parts of
+# version 4, with one relay cursor) are refused by writers and readers with the upgrade command, and
+# `index rebuild` upgrades them to version 4 with every event, the tag index and the relay cursors.
 source "$(dirname "$0")/lib.sh"
 
 # Every single-letter (name, first value) of every event of an archive, counted independently.
@@ -16,12 +17,12 @@ for line in sys.stdin:
 print(n)'
 }
 
-for v in 1 2; do
+for v in 1 2 3; do
   rm -rf A && cp -r "$PB_SOURCE_DIR/tests/data/v${v}_archive" A
   assert_eq "$(sqlite3 A/index.db 'PRAGMA user_version')" $v "fixture schema version"
   old_rows=$(sqlite3 A/index.db 'SELECT count(*) FROM events')
   cursors=""
-  [ $v = 2 ] && cursors=$(sqlite3 A/index.db 'SELECT url, cursor FROM relay_cursors')
+  [ $v -ge 2 ] && cursors=$(sqlite3 A/index.db 'SELECT url, cursor FROM relay_cursors')
 
   set +e
   "$PB" convert "$DATA/sample_events.jsonl" -o A --no-progress > out.txt 2> err.txt
@@ -38,11 +39,11 @@ for v in 1 2; do
   grep -q "proton-beam index rebuild" err2.txt || fail "no upgrade command in: $(cat err2.txt)"
 
   "$PB" index rebuild A > rebuild.txt || fail "rebuild of a version-$v archive: $(cat rebuild.txt)"
-  assert_eq "$(sqlite3 A/index.db 'PRAGMA user_version')" 3 "schema version after rebuild"
+  assert_eq "$(sqlite3 A/index.db 'PRAGMA user_version')" 4 "schema version after rebuild"
   assert_eq "$(index_count A)" "$old_rows" "events after the upgrade of version $v"
   assert_eq "$(sqlite3 A/index.db 'SELECT count(*) FROM tags')" "$(want_tags A)" "tag rows after the upgrade of version $v"
-  if [ $v = 2 ]; then
-    [ -n "$cursors" ] || fail "the version-2 fixture has no relay cursor"
+  if [ $v -ge 2 ]; then
+    [ -n "$cursors" ] || fail "the version-$v fixture has no relay cursor"
     assert_eq "$(sqlite3 A/index.db 'SELECT url, cursor FROM relay_cursors')" "$cursors" "relay cursors carried over"
   fi
   # Writers work again, and the archive verifies.

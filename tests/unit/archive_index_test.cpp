@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "archive/index_query_sql.hpp"
 #include "nostr/hex.hpp"
 
 namespace pb {
@@ -518,7 +521,7 @@ TEST(ArchiveIndexTest, PragmasAreAsDocumented) {
     return v;
   };
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(pragma("PRAGMA user_version"), "3");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "4");
   EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(0x50424958));
   EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
 }
@@ -616,17 +619,31 @@ TEST(ArchiveIndexV2, TagKeysAreStable) {
   EXPECT_GT(index_tag('z', std::string(64, 'f')).key, 0);
 }
 
+// The rows are spread over tag parts 0, 2 and 5 (seq >> kTagPartBits; part 1, 3 and 4 stay empty): the
+// sequence is moved forward between batches, as 2^20 events in between would.
 TEST(ArchiveIndexV2, TagQueriesAndCountsMatchABruteForceOracle) {
   TempDir dir;
-  auto idx = ArchiveIndex::open(dir.path() / "index.db", ArchiveIndex::Mode::read_write);
+  const auto path = dir.path() / "index.db";
+  auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
   std::mt19937_64 rng(2);
   std::vector<IndexRow> rows;
-  idx.begin();
-  for (std::size_t i = 0; i < 400; ++i) {
-    rows.push_back(random_tagged_row(rng, i));
-    ASSERT_TRUE(idx.insert_if_absent(rows.back()));
+  for (const std::int64_t part : {0, 2, 5}) {
+    if (part) RawDb(path).exec(fmt::format("UPDATE sqlite_sequence SET seq = {} WHERE name = 'events'", (part << kTagPartBits) + 3));
+    idx.begin();
+    for (std::size_t i = 0; i < 150; ++i) {
+      rows.push_back(random_tagged_row(rng, rows.size()));
+      ASSERT_TRUE(idx.insert_if_absent(rows.back()));
+    }
+    idx.commit();
   }
-  idx.commit();
+  {
+    RawDb raw(path, SQLITE_OPEN_READONLY);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw.db, "SELECT group_concat(part) FROM (SELECT DISTINCT part FROM tags ORDER BY part)", -1, &s, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))), "0,2,5");
+    sqlite3_finalize(s);
+  }
   const std::vector<std::string> values = {"a", "b", "", "x y", to_hex(id_of(7)), to_hex(id_of(8)), "zz"};
   std::size_t nonempty = 0;
   for (int n = 0; n < 300; ++n) {
@@ -728,7 +745,7 @@ TEST(ArchiveIndexV2, RelayCursorsCommitWithTheTransaction) {
 }
 
 TEST(ArchiveIndexV2, OlderIndexIsRefusedWithTheUpgradeCommand) {
-  for (const int version : {1, 2}) {
+  for (const int version : {1, 2, 3}) {
   TempDir dir;
   const auto path = dir.path() / "index.db";
   {
