@@ -161,7 +161,7 @@ std::vector<OptionSpec> build() {
   s.push_back(integer("connect_timeout_ms", "--connect-timeout-ms", "TCP+TLS+WebSocket handshake deadline", &DaemonConfig::connect_timeout_ms, 1, 600'000, true));
   s.push_back(integer("ping_interval_ms", "--ping-interval-ms", "WebSocket ping interval (0: none)", &DaemonConfig::ping_interval_ms, 0, 3'600'000, true));
   s.push_back(integer("pong_timeout_ms", "--pong-timeout-ms", "Silence after a ping that drops the connection", &DaemonConfig::pong_timeout_ms, 1, 3'600'000, true));
-  s.push_back(integer("max_message_bytes", "--max-message-bytes", "Largest relay message accepted", &DaemonConfig::max_message_bytes, 1024, 1LL << 30, true));
+  s.push_back(integer("max_message_bytes", "--max-message-bytes", "Largest relay message accepted (a bigger one is skipped and counted)", &DaemonConfig::max_message_bytes, 1024, 1LL << 30, true));
   s.push_back(integer("workers", "--workers", "Signature-checking threads (0: all cores)", &DaemonConfig::workers, 0, 256, true));
   s.push_back(integer("queue_events", "--queue-events", "Events held by each of the two queues (relays -> workers -> writer)", &DaemonConfig::queue_events, 16, 1'000'000, true));
   s.push_back(integer("commit_gap_ms", "--commit-gap-ms", "Under a flood, commit at most this often (0: whenever the writer catches up)", &DaemonConfig::commit_gap_ms, 0, 3'600'000, true));

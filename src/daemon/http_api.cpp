@@ -37,7 +37,7 @@ std::string metrics_text(const HttpApiState& s) {
   metric(out, "proton_beam_events_filtered_total", "counter", "Events not matching our own filter (dropped)", g.filtered);
   metric(out, "proton_beam_events_unknown_subscription_total", "counter", "EVENTs for subscriptions we do not have", g.unknown_sub);
   metric(out, "proton_beam_relay_messages_malformed_total", "counter", "Relay messages not understood", g.malformed);
-  metric(out, "proton_beam_relay_messages_oversize_total", "counter", "Connections closed for an oversized message", g.oversize);
+  metric(out, "proton_beam_relay_messages_oversize_total", "counter", "Relay messages over --max-message-bytes (skipped; 16 times over: the connection closed)", g.oversize);
   metric(out, "proton_beam_relay_notices_total", "counter", "NOTICE messages", g.notices);
   metric(out, "proton_beam_relay_connects_total", "counter", "Relay connections opened", g.connects);
   metric(out, "proton_beam_relay_disconnects_total", "counter", "Relay connections lost or closed", g.disconnects);

@@ -109,6 +109,7 @@ void RelayConnection::open_client(std::vector<boost::asio::ip::address> addresse
     }
     return true;
   };
+  h.on_oversize = [weak](std::size_t bytes) { if (auto s = weak.lock()) s->on_oversize(bytes); };
   h.on_close = [weak](const std::string& reason, boost::system::error_code) { if (auto s = weak.lock()) s->on_close(reason); };
   client_ = std::make_unique<net::WsClient>(ctx_.io, url_, std::move(addresses), url_.tls() ? ctx_.tls : nullptr,
                                             opts, std::move(h));
@@ -272,6 +273,16 @@ void RelayConnection::on_closed_sub(const std::string& reason, void (RelayConnec
   }
   counters_->bump(&Counters::closed_other);
   fail("subscription closed by relay: " + reason.substr(0, 200));  // never stay connected but deaf
+}
+
+// A message over --max-message-bytes was skipped on a connection that stays open. It may have been an
+// event of the history page in flight: it counts toward that page, so a full page is still paged on
+// (its created_at is unknown, so the page's oldest comes from the events around it).
+void RelayConnection::on_oversize(std::size_t bytes) {
+  counters_->bump(&Counters::oversize);
+  note(fmt::format("message of {} bytes skipped (over --max-message-bytes {})", bytes, ctx_.config.max_message_bytes),
+       counters_->oversize.load());
+  if (pager_ && (!page_sub_.empty() || !eose_)) pager_->event(std::nullopt);
 }
 
 void RelayConnection::fail(const std::string& why) {

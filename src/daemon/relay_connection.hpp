@@ -45,6 +45,7 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   void open_client(std::vector<boost::asio::ip::address> addresses);
   void on_open();
   bool on_message(std::string&& frame);
+  void on_oversize(std::size_t bytes);
   void on_close(const std::string& reason);
   void on_closed_sub(const std::string& reason, void (RelayConnection::*again)());
   void send_req();    // the live subscription; its stored answer is the history's first page

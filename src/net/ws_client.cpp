@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -185,7 +186,7 @@ class ClientSession final : public WsClient::Impl {
     websocket::permessage_deflate pmd;
     pmd.client_enable = options_.permessage_deflate;
     ws_.set_option(pmd);
-    ws_.read_message_max(options_.read_message_max);
+    ws_.read_message_max(0);  // no limit in Beast: on_read skips what exceeds options_.read_message_max
     ws_.set_option(websocket::stream_base::decorator(
         [ua = options_.user_agent](websocket::request_type& req) { req.set(beast::http::field::user_agent, ua); }));
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
@@ -215,10 +216,26 @@ class ClientSession final : public WsClient::Impl {
   }
 
   // ---- reading --------------------------------------------------------------------------------
+  // Messages are read a chunk at a time, so that one bigger than read_message_max is skipped rather than
+  // held or fatal: its bytes are dropped as they arrive, on_oversize reports it and the connection stays
+  // open (a relay holding one event over the cap must not make everything it sends after it unreachable).
+  // Only a message beyond kSkipFactor times the cap closes the connection ("message too big").
+  static constexpr std::size_t kReadChunk = 64 * 1024;
+  static constexpr std::size_t kSkipFactor = 16;
+
   void do_read() {
     if (reading_ || paused_ || state_.load() != WsState::open) return;
     reading_ = true;
-    ws_.async_read(buffer_, [self = self()](error_code ec, std::size_t) { self->on_read(ec); });
+    ws_.async_read_some(buffer_, kReadChunk, [self = self()](error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  // Drops the message read so far once it is over the cap; true while the message is being skipped.
+  bool skip_oversize() {
+    if (!skipping_ && buffer_.size() <= options_.read_message_max) return false;
+    skipping_ = true;
+    skipped_ += buffer_.size();
+    buffer_.consume(buffer_.size());
+    return true;
   }
 
   void on_read(error_code ec) {
@@ -234,6 +251,18 @@ class ClientSession final : public WsClient::Impl {
       return finish(reason::read_error, ec);
     }
     on_rx();
+    if (skip_oversize()) {
+      if (skipped_ / kSkipFactor > options_.read_message_max)
+        return finish(reason::message_too_big, websocket::error::message_too_big);
+      if (!ws_.is_message_done()) return do_read();
+      const std::size_t bytes = std::exchange(skipped_, 0);
+      skipping_ = false;
+      invoke([&](WsClientHandlers& h) {
+        if (h.on_oversize) h.on_oversize(bytes);
+      });
+      return do_read();
+    }
+    if (!ws_.is_message_done()) return do_read();
     const bool text = ws_.got_text();
     std::string msg = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
@@ -365,6 +394,8 @@ class ClientSession final : public WsClient::Impl {
   asio::steady_timer ping_timer_;
   websocket::response_type res_;
   beast::flat_buffer buffer_;
+  bool skipping_ = false;     // the message being read is over read_message_max
+  std::size_t skipped_ = 0;   // its bytes so far
   bool reading_ = false;
   bool paused_ = false;
   bool writing_ = false;

@@ -29,7 +29,8 @@ struct WsClientOptions {
   std::chrono::milliseconds ping_interval{30'000};    // 0 disables keepalive pings
   std::chrono::milliseconds pong_timeout{10'000};     // close with "ping timeout" if nothing arrives
   std::chrono::milliseconds close_timeout{3'000};     // bound on the graceful close handshake
-  std::size_t read_message_max = 1 << 20;             // bigger inbound message: close with "message too big"
+  std::size_t read_message_max = 1 << 20;             // bigger inbound message: skipped (on_oversize); over
+                                                      // 16 times this: close with "message too big"
   std::size_t max_pending_send_bytes = 4 << 20;       // send() refuses beyond this many queued bytes
   bool permessage_deflate = true;                     // offer permessage-deflate
   std::string user_agent = "proton-beam";
@@ -43,6 +44,8 @@ struct WsClientHandlers {
   std::function<bool(std::string&&)> on_message;
   // A binary message (same contract). If empty, binary messages are counted and dropped.
   std::function<bool(std::string&&)> on_binary;
+  // A message over read_message_max was skipped (never held whole); `bytes` is its size. Reading goes on.
+  std::function<void(std::size_t bytes)> on_oversize;
   // Called exactly once, unless the WsClient was destroyed first. reason is one of net/close_reason.hpp.
   std::function<void(const std::string& reason, boost::system::error_code ec)> on_close;
 };

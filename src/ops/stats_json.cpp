@@ -18,7 +18,7 @@ std::string date_text(std::int64_t days) {
 }  // namespace
 
 std::string stats_json(const ArchiveStats& s, std::size_t top) {
-  auto opt_day = [](const std::optional<std::int64_t>& d) { return d ? "\"" + date_text(*d) + "\"" : std::string("null"); };
+  auto opt_day = [](const std::optional<std::int64_t>& d) { return d ? fmt::format("\"{}\"", date_text(*d)) : std::string("null"); };
   auto scanned = [&](auto v) { return s.scanned ? fmt::format("{}", v) : std::string("null"); };
   std::string o = "{";
   o += fmt::format("\"events\":{},\"day_files\":{},\"first_day\":{},\"last_day\":{},", s.events, s.day_files,

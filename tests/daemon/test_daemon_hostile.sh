@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Hostile relays: forged copies sent before the genuine events (genuine stored, forgeries counted invalid
 # and logged with relay, category, id prefix); garbage and binary frames (valid events kept, no crash,
-# stray events for unknown subscriptions dropped and counted); an oversized frame (counted, connection
-# re-established, the events come on the next connection); a relay that never answers pings (dropped by
-# the keepalive and redialled).
+# stray events for unknown subscriptions dropped and counted); an oversized frame before a relay's events
+# (skipped and counted, the connection kept, the events after it stored); a relay that never answers pings
+# (dropped by the keepalive and redialled).
 source "$PB_SOURCE_DIR/tests/integration/lib.sh"
 source "$PB_SOURCE_DIR/tests/daemon/daemon_lib.sh"
 source "$PB_SOURCE_DIR/tests/relay/relay_lib.sh"
@@ -44,11 +44,14 @@ assert_eq "$(sqlite3 "$A/index.db" "SELECT count(*) FROM events WHERE id = X'$st
 binary=$(grep -Eo 'INFO binary [0-9a-f]{64}' "$HG_LOG" | awk '{print $3}' | head -n 1)
 assert_eq "$(sqlite3 "$A/index.db" "SELECT count(*) FROM events WHERE id = X'$binary'")" 0 "binary-frame event archived"
 
-# oversize: counted once, reconnected, then its events came.
+# oversize: skipped and counted once; the events after it on the same connection stored.
 assert_eq "$(relay_field "$HO_URL" oversize)" 1 "HO oversize"
 assert_eq "$(relay_field "$HO_URL" stored)" 4 "HO stored"
-[ "$(relay_field "$HO_URL" connects)" -ge 2 ] || fail "HO not reconnected"
-[ "$(metric proton_beam_relay_messages_oversize_total)" -ge 1 ] || fail "oversize metric"
+relay_wait_log HO 'SENT c=1 sub=[^ ]+ frames=[0-9]+$'  # the events came after the oversized frame on connection 1
+grep -Eq "relay $HO_URL/?: message of 3[0-9]{5} bytes skipped \(over --max-message-bytes 200000\)" "$A/proton-beam.log" ||
+  fail "no skip line for HO in the log"
+! grep -q "message too big" "$A/proton-beam.log" || fail "a connection was closed for the oversized message"
+assert_eq "$(metric proton_beam_relay_messages_oversize_total)" 1 "oversize metric"
 
 # silent: the keepalive drops it and the daemon dials again.
 relay_wait_log HS 'CONNECT c=2'

@@ -31,6 +31,7 @@ WsClientHandlers ClientProbe::handlers() {
     w.update([&] { binaries.push_back(std::move(m)); });
     return true;
   };
+  h.on_oversize = [this](std::size_t bytes) { w.update([&] { oversize.push_back(bytes); }); };
   h.on_close = [this](const std::string& r, boost::system::error_code ec) {
     w.update([&] {
       ++close_calls;

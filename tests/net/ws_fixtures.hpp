@@ -21,6 +21,7 @@ struct ClientProbe {
   bool opened = false;
   std::vector<std::string> messages;
   std::vector<std::string> binaries;
+  std::vector<std::size_t> oversize;  // sizes of the messages skipped for read_message_max
   std::optional<std::string> close_reason;
   boost::system::error_code close_ec;
   int close_calls = 0;

@@ -107,7 +107,31 @@ TEST(WsClientServer, PermessageDeflateOffWhenServerDeclines) {
   ASSERT_TRUE(probe.wait_messages(1));
 }
 
-TEST(WsClientServer, ClientClosesOnMessageTooBig) {
+// A message over the cap is skipped, reported with its size, and the messages after it still arrive on
+// the same connection (with and without permessage-deflate, which inflates into the same chunks).
+TEST(WsClientServer, ClientSkipsAMessageOverTheCap) {
+  for (const bool deflate : {true, false}) {
+    IoThread io;
+    EchoServer server(io.io());
+    ClientProbe probe;
+    WsClientOptions o;
+    o.read_message_max = 1000;
+    o.permessage_deflate = deflate;
+    auto client = make_client(io.io(), server.url(), probe, o);
+    ASSERT_TRUE(probe.wait_open());
+    ASSERT_TRUE(client->send(std::string(1000, 'a')));   // exactly the cap: delivered
+    ASSERT_TRUE(client->send(std::string(10'000, 'b')));  // the echo is too big for the client: skipped
+    ASSERT_TRUE(client->send("c"));
+    ASSERT_TRUE(probe.wait_messages(2));
+    std::lock_guard lock(probe.w.mutex());
+    EXPECT_EQ(probe.messages, (std::vector<std::string>{std::string(1000, 'a'), "c"}));
+    EXPECT_EQ(probe.oversize, (std::vector<std::size_t>{10'000}));
+    EXPECT_FALSE(probe.close_reason.has_value());
+  }
+}
+
+// Skipping is bounded too: a message of more than 16 times the cap closes the connection.
+TEST(WsClientServer, ClientClosesOnAMessageFarOverTheCap) {
   IoThread io;
   EchoServer server(io.io());
   ClientProbe probe;
@@ -117,10 +141,11 @@ TEST(WsClientServer, ClientClosesOnMessageTooBig) {
   ASSERT_TRUE(probe.wait_open());
   ASSERT_TRUE(client->send(std::string(999, 'a')));
   ASSERT_TRUE(probe.wait_messages(1));
-  ASSERT_TRUE(client->send(std::string(2000, 'b')));  // the echo is too big for the client
+  ASSERT_TRUE(client->send(std::string(200'000, 'b')));
   ASSERT_TRUE(probe.wait_closed());
   EXPECT_EQ(probe.reason(), reason::message_too_big);
   EXPECT_EQ(probe.messages.size(), 1u);
+  EXPECT_TRUE(probe.oversize.empty());
 }
 
 TEST(WsClientServer, ServerClosesOnMessageTooBig) {

@@ -16,9 +16,9 @@
 //                 unsolicited ["OK",...], ["EOSE"] / ["EOSE","unknown"], ["CLOSED","unknown",...], unknown types
 //   binary        binary frames: random bytes, and an EVENT message for the "binary" event (id printed as
 //                 "INFO binary <id>") sent as a binary frame
-//   oversize      the FIRST connection that sends a REQ gets one text frame of more than --oversize-bytes
-//                 (an EVENT of a validly signed event, id printed as "INFO oversize <id>") and nothing else;
-//                 later connections get the other scenarios + genuine events + EOSE
+//   oversize      the FIRST REQ is answered with one text frame of more than --oversize-bytes first (an
+//                 EVENT of a validly signed event, id printed as "INFO oversize <id>"), then like any other
+//                 (the other scenarios + genuine events + EOSE), as a relay holding one huge event would
 //   silent        completes the handshake and then never sends anything, not even pongs (autoPong off)
 //   forged-first  before each genuine event, a forged copy with the same id (alternately a flipped
 //                 signature nibble, or altered content with the original id and sig)
@@ -171,7 +171,6 @@ wss.on('connection', ws => {
       log(`INFO oversize ${oversizeEvent.id}`)
       ws.send(JSON.stringify(['EVENT', sub, oversizeEvent]))
       log(`SENT c=${c} sub=${sub} frames=1 oversize`)
-      return
     }
     const frames = answer(sub)
     for (const f of frames) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "archive/index.hpp"
@@ -38,8 +39,8 @@ std::vector<Event> make_events(std::size_t n, std::uint32_t seed, int days) {
     e.pubkey[0] = static_cast<std::uint8_t>(rng() % 7);
     e.created_at = 20'000 * 86'400 + static_cast<std::int64_t>(rng() % days) * 86'400 + static_cast<std::int64_t>(rng() % 86'400);
     e.kind = static_cast<std::int32_t>(rng() % 3);
-    if (rng() % 2) e.tags.push_back({"e", "v" + std::to_string(rng() % 5)});
-    if (rng() % 3 == 0) e.tags.push_back({"p", "w" + std::to_string(rng() % 5)});
+    if (rng() % 2) e.tags.push_back({"e", fmt::format("v{}", rng() % 5)});
+    if (rng() % 3 == 0) e.tags.push_back({"p", fmt::format("w{}", rng() % 5)});
     e.content = std::string(50 + rng() % 400, static_cast<char>('a' + rng() % 26));
   }
   return out;
