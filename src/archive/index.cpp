@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "archive/index_query_sql.hpp"
+#include "archive/int64_rows_table.hpp"
 #include "nostr/crypto.hpp"
 #include "nostr/hex.hpp"
 
@@ -193,7 +194,8 @@ constexpr std::array<const char*, kSlotCount> kSlotSql = {
     "SELECT file_name, committed_bytes, events FROM files ORDER BY file_name",
     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     "SELECT value FROM meta WHERE key = ?1",
-    "INSERT OR IGNORE INTO tags(part, key, created_at, seq) VALUES (?1, ?2, ?3, ?4)",
+    // One statement per flush over the buffered rows (Int64RowsTable): its cursor on tags stays open.
+    "INSERT OR IGNORE INTO tags(part, key, created_at, seq) SELECT part, key, created_at, seq FROM pb_pending_tags",
     "INSERT INTO relay_cursors(url, cursor) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET cursor = excluded.cursor",
     "SELECT events.id, events.aid, events.created_at, events.kind, events.fid, events.member_offset, events.seq "
     "FROM events WHERE events.seq > ?1 ORDER BY events.seq LIMIT ?2",
@@ -222,14 +224,12 @@ std::vector<T> unique_sorted(std::vector<T> v) {
   return v;
 }
 
-// A tag row waiting for the transaction's flush, in the tags key's order.
-struct PendingTag {
-  std::int64_t part = 0;  // seq >> kTagPartBits
-  std::int64_t key = 0;
-  std::int64_t created_at = 0;
-  std::int64_t seq = 0;
-  auto operator<=>(const PendingTag&) const = default;
-};
+// A tag row waiting for the transaction's flush: part (seq >> kTagPartBits), key, created_at, seq — the
+// tags key's columns in its order, so sorting the arrays sorts by that key. Plain arrays, so a batch is
+// one contiguous run of int64s for the pb_pending_tags table.
+using PendingTag = std::array<std::int64_t, 4>;
+static_assert(sizeof(PendingTag) == 4 * sizeof(std::int64_t));
+constexpr const char* kPendingTagsTable = "pb_pending_tags";
 // Anyone can grind keys whose raw bytes collide in a table's low bits, so the bytes are mixed with a
 // per-connection random seed first.
 struct PubkeyHash {
@@ -271,6 +271,8 @@ struct ArchiveIndex::Impl {
   std::string path;  // absolute, for messages
   Mode mode = Mode::read_write;
   std::size_t cache_kib = 0;
+  // What pb_pending_tags shows (writer); declared before db so it outlives the connection.
+  std::unique_ptr<Int64RowsTable> pending_table;
   DbPtr db;  // declared before the statements so they are finalized first
   std::array<StmtPtr, kSlotCount> stmts;
   std::map<std::string, StmtPtr> query_stmts;  // query() shapes, keyed by which constraints are present
@@ -433,22 +435,20 @@ struct ArchiveIndex::Impl {
   // kTagFlushRows): an event's tags land all over that B-tree, and inserting them in key order touches
   // each page once per flush instead of once per row. Only committed rows are visible to other
   // connections anyway, and nothing on the writer's own connection reads tags mid-transaction.
-  void insert_tags(const IndexRow& row, std::int64_t seq) {
-    for (const IndexTag& t : row.tags) pending_tags.push_back({seq >> kTagPartBits, t.key, row.created_at, seq});
+  void insert_tags(std::span<const IndexTag> tags, std::int64_t created_at, std::int64_t seq) {
+    for (const IndexTag& t : tags) pending_tags.push_back({seq >> kTagPartBits, t.key, created_at, seq});
     if (pending_tags.size() >= kTagFlushRows) flush_tags();
   }
 
   void flush_tags() {
+    if (pending_tags.empty()) return;
     std::sort(pending_tags.begin(), pending_tags.end());  // the tags key's order
-    for (const PendingTag& p : pending_tags) {
+    pending_table->show({pending_tags.front().data(), pending_tags.size() * std::tuple_size_v<PendingTag>});
+    {
       StmtUse use(stmt(kInsertTag));
-      sqlite3_stmt* s = use.get();
-      bind_i64(s, 1, p.part);
-      bind_i64(s, 2, p.key);
-      bind_i64(s, 3, p.created_at);
-      bind_i64(s, 4, p.seq);
-      step(s, kSlotWhat[kInsertTag]);
+      step(use.get(), kSlotWhat[kInsertTag]);
     }
+    pending_table->show({});
     pending_tags.clear();
   }
 
@@ -579,8 +579,10 @@ ArchiveIndex ArchiveIndex::open(const std::filesystem::path& path, Mode mode, st
   sqlite3_extended_result_codes(raw, 1);
 
   impl->configure_connection();
-  if (mode == Mode::read_write)
+  if (mode == Mode::read_write) {
+    impl->pending_table = Int64RowsTable::attach(raw, kPendingTagsTable, {"part", "key", "created_at", "seq"});
     impl->open_writer();
+  }
   else
     impl->check_identity(/*allow_empty=*/false);
   return ArchiveIndex(std::move(impl));
@@ -609,7 +611,7 @@ bool ArchiveIndex::insert_if_absent(const IndexRow& row) {
   return true;
 }
 
-void ArchiveIndex::insert_new(const IndexRow& row) {
+std::int64_t ArchiveIndex::insert_new(const IndexRow& row) {
   auto& im = *impl_;
   const std::int64_t aid = im.author_id(row.pubkey);
   const std::int64_t fid = im.file_id(row.file_name);
@@ -623,7 +625,9 @@ void ArchiveIndex::insert_new(const IndexRow& row) {
   im.bind_i64(s, 6, to_i64(row.member_offset));
   const int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) im.fail(rc, "inserting event " + to_hex(row.id));
-  im.insert_tags(row, sqlite3_last_insert_rowid(im.db.get()));
+  const std::int64_t seq = sqlite3_last_insert_rowid(im.db.get());
+  im.insert_tags(row.tags, row.created_at, seq);
+  return seq;
 }
 
 bool ArchiveIndex::contains(const Id32& id) {
@@ -909,14 +913,40 @@ void ArchiveIndex::begin_bulk_load(unsigned sorter_threads) {
   // instead of a random insert per row), and nothing is synced until then. SQLite's sorter may use
   // helper threads for those sorts (PRAGMA threads counts the extra ones).
   impl_->exec(std::string(kDropSecondaryIndexes).c_str(), "dropping the query indexes for a bulk load");
-  const std::string pragmas = "PRAGMA synchronous = OFF; PRAGMA threads = " +
+  const std::string pragmas = "PRAGMA synchronous = OFF; PRAGMA temp_store = FILE; PRAGMA threads = " +
                               std::to_string(sorter_threads > 0 ? sorter_threads - 1 : 0) + ";";
   impl_->exec(pragmas.c_str(), "configuring a bulk load");
 }
 
+void ArchiveIndex::insert_tags(std::int64_t seq, std::int64_t created_at, std::span<const IndexTag> tags) {
+  impl_->insert_tags(tags, created_at, seq);
+}
+
+void ArchiveIndex::import_tags(const std::filesystem::path& scratch) {
+  auto& im = *impl_;
+  {
+    // Bound, not spliced into the SQL: a path may hold quotes.
+    const std::string path = scratch.string();  // bound SQLITE_STATIC: must outlive the step
+    const StmtPtr attach = im.prepare("ATTACH DATABASE ?1 AS pb_scratch", "attaching the scratch tag index", 0);
+    im.bind_text(attach.get(), 1, path);
+    im.step(attach.get(), "attaching the scratch tag index");
+  }
+  try {
+    // `SELECT *` from a table of the same shape into an empty one: the form SQLite's transfer
+    // optimization needs.
+    im.exec("BEGIN IMMEDIATE; INSERT INTO main.tags SELECT * FROM pb_scratch.tags; COMMIT;",
+            "copying the scratch tag index");
+  } catch (...) {
+    sqlite3_exec(im.db.get(), "ROLLBACK", nullptr, nullptr, nullptr);  // may have nothing to roll back
+    sqlite3_exec(im.db.get(), "DETACH DATABASE pb_scratch", nullptr, nullptr, nullptr);
+    throw;
+  }
+  im.exec("DETACH DATABASE pb_scratch", "detaching the scratch tag index");
+}
+
 void ArchiveIndex::end_bulk_load() {
   impl_->exec(std::string(kSecondaryIndexes).c_str(), "building the query indexes");
-  impl_->exec("PRAGMA synchronous = FULL; PRAGMA threads = 0;", "ending a bulk load");
+  impl_->exec("PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA threads = 0;", "ending a bulk load");
 }
 
 }  // namespace pb

@@ -97,7 +97,8 @@ class ArchiveIndex {
   // Inserts a row whose id the caller knows is absent (ArchiveWriter checked it in add(), on this
   // connection). The id index is not unique (it holds 8-byte prefixes), so a present id would be stored
   // twice: use insert_if_absent() unless absence is certain. Saves a lookup on the single writer.
-  void insert_new(const IndexRow& row);
+  // Returns the row's seq.
+  std::int64_t insert_new(const IndexRow& row);
 
   bool contains(const Id32& id);
   std::optional<IndexRow> get(const Id32& id);
@@ -161,6 +162,14 @@ class ArchiveIndex {
   // fresh index nobody else reads.
   void begin_bulk_load(unsigned sorter_threads = 1);
   void end_bulk_load();
+  // The tag rows insert_new() would add for an event with this seq and created_at, for a row that lives in
+  // another index: index rebuild builds the tags B-tree in a scratch index on a thread of its own. Writer
+  // only, inside a transaction.
+  void insert_tags(std::int64_t seq, std::int64_t created_at, std::span<const IndexTag> tags);
+  // Copies every tag row of the (closed) index at `scratch` into this index's tags table, which must be
+  // empty, in one transaction of its own (call outside one). SQLite copies the records without decoding
+  // them (its transfer optimization): ~0.2 µs per row against ~0.7 to insert one.
+  void import_tags(const std::filesystem::path& scratch);
 
  private:
   struct Impl;

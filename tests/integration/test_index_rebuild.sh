@@ -5,15 +5,26 @@
 source "$(dirname "$0")/lib.sh"
 
 rows() { sqlite3 "$1" "SELECT id, kind, pubkey, created_at, file_path, member_offset FROM events_hex ORDER BY id"; }
+# Tag rows by event id (seqs differ: convert numbers rows in commit order, rebuild in file order).
+tag_rows() { sqlite3 "$1" "SELECT e.id, t.name, t.value_hash, t.created_at, t.part = e.seq >> 20
+  FROM tags_hex t JOIN events_hex e ON e.seq = t.seq ORDER BY 1, 2, 3"; }
+orphan_tags() { sqlite3 "$1" "SELECT count(*) FROM tags WHERE seq NOT IN (SELECT seq FROM events)"; }
 gen 8000 51 --days 5 --duplicate-fraction 0.1 -o c.jsonl
 "$PB" convert c.jsonl -o A --commit-mb 1 --no-progress --summary-json c.json > /dev/null
 rows A/index.db > before.rows
 sqlite3 A/index.db "SELECT * FROM files ORDER BY 1" > before.files
+tag_rows A/index.db > before.tags
+[ "$(wc -l < before.tags)" -gt 8000 ] || fail "the corpus should have tags to compare"
 
 "$PB" index rebuild A --no-progress --json > r.json
 rows A/index.db > after.rows
 cmp -s before.rows after.rows || fail "rebuilt rows differ from what convert wrote"
 assert_eq "$(sqlite3 A/index.db 'SELECT * FROM files ORDER BY 1')" "$(cat before.files)" "files table"
+# The tags B-tree is built on a thread of its own in a scratch index and copied in: same rows, no orphans.
+tag_rows A/index.db > after.tags
+cmp -s before.tags after.tags || fail "rebuilt tag rows differ from what convert wrote"
+assert_eq "$(orphan_tags A/index.db)" 0 "tag rows without an event"
+[ ! -e A/index.db.rebuild-tags ] || fail "scratch tag index left behind"
 assert_eq "$(json_get r.json events)" "$(json_get c.json valid)" "events in the rebuild summary"
 assert_eq "$(json_get r.json files)" 5 "files in the rebuild summary"
 [ ! -e A/index.db.rebuild ] || fail "temporary index left behind"
@@ -47,6 +58,8 @@ while i < len(data):
 print(n)')
 assert_eq "$(json_get b.json events)" "$n" "events indexed from the single-stream file"
 assert_eq "$(json_get b.json duplicates)" "$n" "duplicates from the repeated file"
+assert_eq "$(orphan_tags B/index.db)" 0 "tag rows of the skipped duplicates"
+[ "$(sqlite3 B/index.db 'SELECT count(*) FROM tags')" -gt "$n" ] || fail "tag rows of the indexed events missing"
 
 # A missing archive is a clear error.
 set +e
