@@ -59,8 +59,14 @@ FileResult decode_file(const fs::path& path, Sha256Hasher& hasher) {
   return r;
 }
 
-void remove_sqlite_files(const fs::path& db) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix);
+// Removes a database and its side files; throws unless given `ec`, which then holds the last error.
+void remove_sqlite_files(const fs::path& db, std::error_code* ec = nullptr) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    if (ec)
+      fs::remove(db.string() + suffix, *ec);
+    else
+      fs::remove(db.string() + suffix);
+  }
 }
 
 // The archive's day files, by name, and their total size.
@@ -163,8 +169,8 @@ class TagThread {
   ~TagThread() {
     queue_.close();
     if (thread_.joinable()) thread_.join();
-    std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(scratch_.string() + suffix, ec);
+    std::error_code ec;  // a destructor does not throw; a leftover is removed by the next rebuild
+    remove_sqlite_files(scratch_, &ec);
   }
   TagThread(const TagThread&) = delete;
   TagThread& operator=(const TagThread&) = delete;
