@@ -582,9 +582,9 @@ ArchiveIndex ArchiveIndex::open(const std::filesystem::path& path, Mode mode, st
   if (mode == Mode::read_write) {
     impl->pending_table = Int64RowsTable::attach(raw, kPendingTagsTable, {"part", "key", "created_at", "seq"});
     impl->open_writer();
-  }
-  else
+  } else {
     impl->check_identity(/*allow_empty=*/false);
+  }
   return ArchiveIndex(std::move(impl));
 }
 
