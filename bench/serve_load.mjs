@@ -3,7 +3,7 @@
 // its EOSE, send the next), drawing queries from the issue's mix with values sampled from the corpus, so
 // every query can hit. Prints one JSON object: queries/s, p50/p99 REQ->EOSE per query type and overall,
 // events received, errors (CLOSED/NOTICE).
-// Usage: node serve_load.mjs --url ws://127.0.0.1:PORT --corpus FILE.jsonl --clients 50 --seconds 20
+// Usage: node serve_load.mjs --url ws://127.0.0.1:PORT --corpus FILE.jsonl --clients 50 --seconds 20 [--types a,b]
 import { closeSync, openSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
@@ -14,7 +14,8 @@ const WebSocket = require('ws')
 const { values: o } = parseArgs({ options: {
   url: { type: 'string' }, corpus: { type: 'string' }, clients: { type: 'string', default: '50' },
   seconds: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' },
-  'sample-lines': { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' } } })
+  'sample-lines': { type: 'string', default: '200000' }, seed: { type: 'string', default: '1' },
+  types: { type: 'string' } } })
 
 // Deterministic choice of query values (xorshift), so two runs ask the same questions.
 let s = BigInt(o.seed) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn || 1n
@@ -60,6 +61,12 @@ const MIX = [
   ['global_100', () => ({ limit: 100 })],
 ]
 
+// --types id,tag_e: only those query types (to see what each costs alone).
+if (o.types) {
+  const keep = new Set(o.types.split(','))
+  for (let i = MIX.length - 1; i >= 0; --i) if (!keep.has(MIX[i][0])) MIX.splice(i, 1)
+  if (MIX.length === 0) throw new Error(`--types: none of ${o.types} is a query type`)
+}
 const stats = new Map(MIX.map(([name]) => [name, []]))
 let events = 0, errors = 0, measuring = false, done = false
 const errorSamples = []
