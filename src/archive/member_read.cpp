@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -14,16 +15,11 @@
 namespace pb {
 namespace {
 
-constexpr std::size_t kFirstRead = 256u << 10;   // a 128 KiB-of-records member compresses to ~60 KiB
 constexpr std::size_t kMaxBytes = 16u << 20;     // beyond this either way: the sequential reader's job
 
 struct Fd {
   int fd;
   ~Fd() { ::close(fd); }
-};
-
-struct DecompressorFree {
-  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
 std::runtime_error io_error(const std::filesystem::path& file, const char* what) {
@@ -63,42 +59,55 @@ bool whole_records(std::string_view data) {
 
 }  // namespace
 
-std::optional<std::string> inflate_member_at(const std::filesystem::path& file, std::uint64_t offset) {
+void MemberInflater::Free::operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+
+MemberInflater::MemberInflater() : d_(libdeflate_alloc_decompressor()) {
+  if (!d_) throw std::bad_alloc();
+}
+
+MemberInflater::~MemberInflater() = default;
+
+std::optional<std::string_view> MemberInflater::inflate(const std::filesystem::path& file, std::uint64_t offset) {
   const Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) throw io_error(file, "opening");
-  const std::unique_ptr<libdeflate_decompressor, DecompressorFree> d(libdeflate_alloc_decompressor());
-  if (!d) throw std::bad_alloc();
-  std::string in, out;
-  std::size_t want_in = kFirstRead, have = 0;
+  std::size_t want_in = first_read_, have = 0;
   bool eof = false;
   while (true) {
     if (have < want_in && !eof) {
-      in.resize(want_in);
-      const std::size_t n = read_at(f, file, offset + have, in.data() + have, want_in - have);
+      if (in_.size() < want_in) in_.resize(want_in);
+      const std::size_t n = read_at(f, file, offset + have, in_.data() + have, want_in - have);
       eof = have + n < want_in;
       have += n;
-      in.resize(have);
     }
-    if (out.size() < 2 * have) out.resize(std::min(kMaxBytes, std::max<std::size_t>(4 * have, 64u << 10)));
+    if (out_.size() < 2 * have) out_.resize(std::min(kMaxBytes, std::max<std::size_t>(4 * have, 256u << 10)));
     std::size_t in_used = 0, produced = 0;
-    const auto r = libdeflate_gzip_decompress_ex(d.get(), in.data(), in.size(), out.data(), out.size(), &in_used, &produced);
+    const auto r = libdeflate_gzip_decompress_ex(d_.get(), in_.data(), have, out_.data(), out_.size(), &in_used, &produced);
     if (r == LIBDEFLATE_SUCCESS) {
-      out.resize(produced);
-      if (!whole_records(out)) return std::nullopt;
-      return out;
+      // The next member of this file is most likely about as large: read that much (and a margin) first.
+      first_read_ = std::clamp<std::size_t>(in_used + in_used / 4 + 4096, 16u << 10, kMaxBytes);
+      const std::string_view bytes(out_.data(), produced);
+      if (!whole_records(bytes)) return std::nullopt;
+      return bytes;
     }
     // Too little input (the member goes on past what was read) looks like bad data to libdeflate; so
     // does real damage, which only the end of the file or the size cap tells apart.
-    if (r == LIBDEFLATE_INSUFFICIENT_SPACE && out.size() < kMaxBytes) {
-      out.resize(std::min(kMaxBytes, out.size() * 2));
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE && out_.size() < kMaxBytes) {
+      out_.resize(std::min(kMaxBytes, out_.size() * 2));
       continue;
     }
     if (r == LIBDEFLATE_BAD_DATA && !eof && want_in < kMaxBytes) {
-      want_in *= 2;
+      want_in = std::min(kMaxBytes, want_in * 2);
       continue;
     }
     return std::nullopt;
   }
+}
+
+std::optional<std::string> inflate_member_at(const std::filesystem::path& file, std::uint64_t offset) {
+  MemberInflater inflater;
+  const auto bytes = inflater.inflate(file, offset);
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
 }
 
 }  // namespace pb

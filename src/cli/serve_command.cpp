@@ -74,7 +74,11 @@ CommandRunner register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--workers", o.workers, "Query threads")->capture_default_str();
   cmd->add_option("--slice-ms", o.slice_ms,
-                  "A REQ runs at most this long before yielding its worker to queued queries (0: one index page)")
+                  "A REQ runs at most this long before yielding its worker to queued queries (0: every 16 index rows)")
+      ->capture_default_str();
+  cmd->add_option("--first-slice-ms", o.first_slice_ms,
+                  "A new REQ's first slice; new queries run before started ones, so cheap ones are not kept "
+                  "waiting behind broad scans")
       ->capture_default_str();
   cmd->add_option("--cache-bytes", o.cache_bytes, "Decoded-member cache size in bytes")->capture_default_str();
   cmd->add_option("--tail-poll-ms", o.tail_poll_ms, "Live tail: how often the index is polled")->capture_default_str();

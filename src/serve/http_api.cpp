@@ -155,7 +155,7 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
   auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = ReqProgress{}](
                   WorkerContext& w) mutable {
     return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.options.slice_ms);
+      const auto deadline = std::chrono::steady_clock::now() + w.slice;
       if (!w.engine.req_step(filters, progress, deadline)) return std::nullopt;
       ctx.metrics.events_sent += progress.events.size();
       Response r = Response::text(200, jsonl(progress.events));

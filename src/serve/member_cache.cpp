@@ -60,14 +60,37 @@ std::optional<Id32> record_id(std::string_view rec) {
 
 }  // namespace
 
-std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file_name, std::uint64_t offset) const {
+std::optional<std::string> MemberCache::inflate(const std::filesystem::path& file, std::uint64_t offset) {
+  std::unique_ptr<MemberInflater> inflater;
+  {
+    std::lock_guard lock(mu_);
+    if (!inflaters_.empty()) {
+      inflater = std::move(inflaters_.back());
+      inflaters_.pop_back();
+    }
+  }
+  if (!inflater) inflater = std::make_unique<MemberInflater>();
+  struct GiveBack {  // however the inflate ends
+    MemberCache& cache;
+    std::unique_ptr<MemberInflater>& inflater;
+    ~GiveBack() {
+      std::lock_guard lock(cache.mu_);
+      cache.inflaters_.push_back(std::move(inflater));
+    }
+  } give_back{*this, inflater};
+  const auto bytes = inflater->inflate(file, offset);
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
+}
+
+std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file_name, std::uint64_t offset) {
   if (!parse_day_file_name(file_name)) throw std::runtime_error("not a day-file name: " + file_name);
   auto member = std::make_shared<DecodedMember>();
   const auto add = [&](std::string_view rec, std::size_t at) {
     if (const auto id = record_id(rec))  // an undecodable record is not served
       member->slots.push_back({*id, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(rec.size())});
   };
-  if (auto inflated = inflate_member_at(dir_ / file_name, offset)) {
+  if (auto inflated = inflate(dir_ / file_name, offset)) {
     // One read and one inflate of just this member; the slots point into the framed records.
     member->records = std::move(*inflated);
     std::string_view rest(member->records);

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "archive/member_read.hpp"
 #include "nostr/event.hpp"
 
 namespace pb::serve {
@@ -55,7 +56,9 @@ class MemberCache {
     std::shared_ptr<const DecodedMember> member;
     std::list<Key>::iterator lru;
   };
-  std::shared_ptr<const DecodedMember> decode(const std::string& file_name, std::uint64_t offset) const;
+  std::shared_ptr<const DecodedMember> decode(const std::string& file_name, std::uint64_t offset);
+  // The member's records through a pooled inflater (its buffers are reused from miss to miss).
+  std::optional<std::string> inflate(const std::filesystem::path& file, std::uint64_t offset);
   void insert_locked(const Key& key, std::shared_ptr<const DecodedMember> member);
 
   std::filesystem::path dir_;
@@ -65,6 +68,7 @@ class MemberCache {
   std::unordered_map<Key, Entry> map_;
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0, misses_ = 0;
+  std::vector<std::unique_ptr<MemberInflater>> inflaters_;  // idle ones; at most one per decoding thread
 };
 
 }  // namespace pb::serve

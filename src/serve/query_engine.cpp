@@ -53,56 +53,65 @@ void QueryEngine::charge(std::size_t rows) {
 // Keyset paging over (created_at DESC, id ASC) through ArchiveIndex::query: the next page asks for rows
 // with created_at <= the last one seen, plus as many extra as the rows already seen at that second (a
 // prefix of the page, since ties come in id order), and skips those.
-bool QueryEngine::scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
-                            std::size_t page_rows, const EventVisitor& visit) {
-  if (f.is_empty_set()) return false;
+bool QueryEngine::fetch_page(const Filter& f, FilterScan& at, std::size_t page_rows) {
   IndexQuery q = to_index_query(f);
   while (true) {
     if (at.after) q.until = f.until ? std::min(*f.until, at.after->created_at) : at.after->created_at;
     if (q.since && q.until && *q.since > *q.until) return false;
     q.limit = page_rows + at.extra;
-    const auto rows = index_.query(q);
-    charge(rows.size());
-    std::size_t start = 0;
+    at.page = index_.query(q);
+    charge(at.page.size());
+    at.next = 0;
     if (at.after)
-      while (start < rows.size() && rows[start].created_at == at.after->created_at && rows[start].id <= at.after->id)
-        ++start;
-    const bool exhausted = rows.size() < *q.limit;
-    if (start == rows.size()) {
-      if (exhausted) return false;
-      at.extra = at.extra * 2 + page_rows;  // a cursor inside a crowded second: look further
-      continue;
-    }
-    if (!visit_rows(rows, start, f, apply_rules, max_seq, visit) || exhausted) return false;
-    const IndexRow& tail = rows.back();
-    at.extra = static_cast<std::uint64_t>(std::count_if(
-        rows.begin(), rows.end(), [&](const IndexRow& r) { return r.created_at == tail.created_at; }));
-    at.after = ScanKey{tail.created_at, tail.id};
-    return true;
+      while (at.next < at.page.size() && at.page[at.next].created_at == at.after->created_at &&
+             at.page[at.next].id <= at.after->id)
+        ++at.next;
+    at.last_page = at.page.size() < *q.limit;
+    if (at.next < at.page.size()) break;
+    if (at.last_page) return false;
+    at.extra = at.extra * 2 + page_rows;  // a cursor inside a crowded second: look further
   }
+  const IndexRow& tail = at.page.back();
+  at.extra = static_cast<std::uint64_t>(std::count_if(
+      at.page.begin(), at.page.end(), [&](const IndexRow& r) { return r.created_at == tail.created_at; }));
+  at.after = ScanKey{tail.created_at, tail.id};
+  return true;
+}
+
+bool QueryEngine::scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
+                            std::size_t page_rows, const EventVisitor& visit,
+                            std::chrono::steady_clock::time_point deadline) {
+  if (f.is_empty_set()) return false;
+  if (at.next >= at.page.size() && (at.last_page || !fetch_page(f, at, page_rows))) return false;
+  // The clock is read every few rows: a slice ends inside the page once its time is up.
+  constexpr std::size_t kRowsPerClockCheck = 16;
+  for (std::size_t visited = 1; at.next < at.page.size(); ++visited) {
+    std::optional<Event> ev = visit_row(at.page[at.next++], f, apply_rules, max_seq);
+    if (ev && !visit(*ev)) return false;
+    if (visited % kRowsPerClockCheck == 0 && at.next < at.page.size() && std::chrono::steady_clock::now() >= deadline)
+      return true;
+  }
+  return !at.last_page;
 }
 
 void QueryEngine::scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules,
                        std::optional<std::int64_t> max_seq, std::size_t page_rows, const EventVisitor& visit) {
-  FilterScan at{after, 0, 0};
+  FilterScan at;
+  at.after = after;
   while (scan_page(f, at, apply_rules, max_seq, page_rows, visit)) {
   }
 }
 
-bool QueryEngine::visit_rows(const std::vector<IndexRow>& rows, std::size_t start, const Filter& f, bool apply_rules,
-                             std::optional<std::int64_t> max_seq, const EventVisitor& visit) {
-  for (std::size_t i = start; i < rows.size(); ++i) {
-    const IndexRow& row = rows[i];
-    if (max_seq && row.seq > *max_seq) continue;  // committed after the snapshot: the live tail sends it
-    // The rules that need only the row run before the member is inflated: a profile query's older
-    // versions and deleted events cost an index look-up, not a decode.
-    if (apply_rules && !row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) continue;
-    std::optional<Event> ev = load(row);
-    if (!ev || !f.matches(*ev)) continue;
-    if (apply_rules && !event_served(*ev)) continue;
-    if (!visit(*ev)) return false;
-  }
-  return true;
+std::optional<Event> QueryEngine::visit_row(const IndexRow& row, const Filter& f, bool apply_rules,
+                                            std::optional<std::int64_t> max_seq) {
+  if (max_seq && row.seq > *max_seq) return std::nullopt;  // committed after the snapshot: the live tail sends it
+  // The rules that need only the row run before the member is inflated: a profile query's older
+  // versions and deleted events cost an index look-up, not a decode.
+  if (apply_rules && !row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) return std::nullopt;
+  std::optional<Event> ev = load(row);
+  if (!ev || !f.matches(*ev)) return std::nullopt;
+  if (apply_rules && !event_served(*ev)) return std::nullopt;
+  return ev;
 }
 
 std::optional<Event> QueryEngine::load(const IndexRow& row) {
@@ -206,7 +215,7 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
       p.events.push_back(std::move(ev));
       return ++at.served < limit;
     };
-    while (scan_page(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect)) {
+    while (scan_page(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
       if (std::chrono::steady_clock::now() >= deadline) {
         p.rows_examined = counters_.rows_examined;
         return false;

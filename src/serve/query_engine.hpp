@@ -41,11 +41,15 @@ struct QueryCounters {
 
 using EventVisitor = std::function<bool(Event&)>;  // false stops the scan; the visitor may take the event
 
-// Where one filter's scan stands between index pages.
+// Where one filter's scan stands: the index page being visited (a slice may end inside it: one page of a
+// broad filter can cost hundreds of member decodes) and the position after it.
 struct FilterScan {
-  std::optional<ScanKey> after;  // the last row seen
+  std::optional<ScanKey> after;  // the last row of the last page fetched
   std::uint64_t extra = 0;       // rows already seen at after->created_at (skipped on the next page)
   std::uint64_t served = 0;      // events this filter contributed
+  std::vector<IndexRow> page;    // the page being visited, from `next` on
+  std::size_t next = 0;
+  bool last_page = false;        // the page holds the filter's last rows
 };
 
 // A REQ that can be run in slices (fair scheduling: a broad scan goes to the back of the queue after each
@@ -89,10 +93,15 @@ class QueryEngine {
   void scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules, std::optional<std::int64_t> max_seq,
             std::size_t page_rows, const EventVisitor& visit);
   // One index page of a filter's scan; false once the filter is finished (or `visit` said stop).
+  // `deadline` may end the call inside a page (true: call again to go on).
   bool scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
-                 std::size_t page_rows, const EventVisitor& visit);
-  bool visit_rows(const std::vector<IndexRow>& rows, std::size_t start, const Filter& f, bool apply_rules,
-                  std::optional<std::int64_t> max_seq, const EventVisitor& visit);
+                 std::size_t page_rows, const EventVisitor& visit,
+                 std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  // Fetches the next page into at.page (from its first unseen row); false when no rows are left.
+  bool fetch_page(const Filter& f, FilterScan& at, std::size_t page_rows);
+  // Whether one row is served and matches: the event, or nothing.
+  std::optional<Event> visit_row(const IndexRow& row, const Filter& f, bool apply_rules,
+                                 std::optional<std::int64_t> max_seq);
   // What the default-mode rules need of a stored event; an index row has it.
   struct StoredKey {
     const Id32& id;

@@ -18,7 +18,7 @@ bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, Req
     if (ctx.tail) progress.max_seq = w.index.last_seq();
     started = true;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.options.slice_ms);
+  const auto deadline = std::chrono::steady_clock::now() + w.slice;
   try {
     if (!w.engine.req_step(sub->filters, progress, deadline)) return false;
   } catch (const BudgetExceeded& e) {

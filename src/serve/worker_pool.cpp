@@ -16,39 +16,45 @@ WorkerPool::WorkerPool(const ServeOptions& options, MemberCache& cache, std::siz
 
 WorkerPool::~WorkerPool() { stop(); }
 
+std::size_t WorkerPool::queued_locked() const {
+  std::size_t n = 0;
+  for (const auto& level : levels_) n += level.size();
+  return n;
+}
+
 bool WorkerPool::try_submit(Job job) {
   std::lock_guard lock(mu_);
-  if (stopped_ || jobs_.size() >= capacity_) return false;
-  jobs_.push_back(std::move(job));
+  if (stopped_ || queued_locked() >= capacity_) return false;
+  levels_[0].push_back(std::move(job));
   cv_.notify_one();
   return true;
 }
 
-void WorkerPool::requeue(Job job) {
+void WorkerPool::requeue(Job job, unsigned level) {
   std::lock_guard lock(mu_);
   if (stopped_) return;
-  jobs_.push_back(std::move(job));
+  levels_[std::min(level + 1, kLevels - 1)].push_back(std::move(job));
   cv_.notify_one();
 }
 
 namespace {
 struct SlicedJob {
   std::shared_ptr<std::function<bool(WorkerContext&)>> step;
-  std::function<void(Job)> requeue;
+  std::function<void(Job, unsigned)> requeue;
   void operator()(WorkerContext& w) const {
-    if (!(*step)(w)) requeue(*this);
+    if (!(*step)(w)) requeue(*this, w.level);
   }
 };
 }  // namespace
 
 bool WorkerPool::try_submit_sliced(std::function<bool(WorkerContext&)> step) {
   return try_submit(SlicedJob{std::make_shared<std::function<bool(WorkerContext&)>>(std::move(step)),
-                              [this](Job next) { requeue(std::move(next)); }});
+                              [this](Job next, unsigned level) { requeue(std::move(next), level); }});
 }
 
 std::size_t WorkerPool::queued() const {
   std::lock_guard lock(mu_);
-  return jobs_.size();
+  return queued_locked();
 }
 
 void WorkerPool::stop() {
@@ -56,11 +62,28 @@ void WorkerPool::stop() {
     std::lock_guard lock(mu_);
     if (stopped_) return;
     stopped_ = true;
-    jobs_.clear();
+    for (auto& level : levels_) level.clear();
     cv_.notify_all();
   }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+}
+
+bool WorkerPool::next_job(std::unique_lock<std::mutex>& lock, Job& job, WorkerContext& ctx) {
+  cv_.wait(lock, [&] { return stopped_ || queued_locked() > 0; });
+  if (stopped_) return false;
+  unsigned top = 0, bottom = kLevels - 1;
+  while (levels_[top].empty()) ++top;
+  while (levels_[bottom].empty()) --bottom;
+  const bool starved = bottom > top && streak_ >= kBurst;
+  const unsigned level = starved ? bottom : top;
+  streak_ = bottom > top && !starved ? streak_ + 1 : 0;
+  job = std::move(levels_[level].front());
+  levels_[level].pop_front();
+  ctx.level = level;
+  const std::uint64_t ms = std::min<std::uint64_t>(std::uint64_t(options_.first_slice_ms) << level, options_.slice_ms);
+  ctx.slice = std::chrono::milliseconds(ms);
+  return true;
 }
 
 void WorkerPool::run(ArchiveIndex index) {
@@ -70,10 +93,7 @@ void WorkerPool::run(ArchiveIndex index) {
     Job job;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopped_ || !jobs_.empty(); });
-      if (stopped_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      if (!next_job(lock, job, ctx)) return;
     }
     try {
       engine.reset_counters();

@@ -1,7 +1,16 @@
 // The query workers: a few threads, each with its own read-only ArchiveIndex and QueryEngine, taking jobs
-// from one bounded queue. Sessions submit jobs and get their answers back through thread-safe sends.
+// from a bounded queue. Sessions submit jobs and get their answers back through thread-safe sends.
+//
+// Scheduling (docs/serve.md, "Fair scheduling") is a multi-level feedback queue: a new job waits at
+// level 0, and a sliced job that yields goes one level down; the lowest non-empty level runs first, in
+// order of arrival. Slices grow with the level (first_slice_ms at level 0, doubling, up to slice_ms), so
+// a cheap query (by id, one author's newest 20) finishes in its first slices and never waits behind
+// the broad scans that have sunk to the bottom level. After kBurst picks in a row while a deeper level
+// waits, the deepest level's oldest job runs, so broad queries keep going however many new ones arrive.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -21,6 +30,8 @@ namespace pb::serve {
 struct WorkerContext {
   ArchiveIndex& index;
   QueryEngine& engine;
+  std::chrono::milliseconds slice{0};  // how long this run of a sliced job may take before it yields
+  unsigned level = 0;                  // the queue level it was taken from
 };
 using Job = std::function<void(WorkerContext&)>;
 
@@ -34,24 +45,32 @@ class WorkerPool {
 
   // Queues a job; false when the queue is full or stopped (the caller answers "server busy").
   bool try_submit(Job job);
-  // Queues a job that runs in slices: `step` is called on a worker until it returns true, and goes to the
-  // back of the queue after each slice that returns false, so queued jobs run in between (fair
-  // scheduling). The queue's capacity counts it once. false as for try_submit.
+  // Queues a job that runs in slices: `step` is called on a worker until it returns true (it should return
+  // false once WorkerContext::slice has passed); after each slice that returns false it waits one level
+  // down (see above). The queue's capacity counts it once. false as for try_submit.
   bool try_submit_sliced(std::function<bool(WorkerContext&)> step);
   // Drops queued jobs, lets running ones finish, joins the threads.
   void stop();
   std::size_t queued() const;
 
+  static constexpr unsigned kLevels = 4;
+  static constexpr unsigned kBurst = 8;  // picks in a row from above before a waiting deepest-level job runs
+
  private:
   void run(ArchiveIndex index);
-  void requeue(Job job);  // a sliced job's next slice: no capacity check (it was admitted already)
+  // A sliced job's next slice, one level below `level`: no capacity check (it was admitted already).
+  void requeue(Job job, unsigned level);
+  // The next job and the slice it gets; false once stopped. Called with mu_ held.
+  bool next_job(std::unique_lock<std::mutex>& lock, Job& job, WorkerContext& ctx);
+  std::size_t queued_locked() const;
 
   const ServeOptions& options_;
   MemberCache& cache_;
   std::size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;
+  std::array<std::deque<Job>, kLevels> levels_;  // [0]: not started yet
+  unsigned streak_ = 0;  // picks from above while a deeper level waited
   bool stopped_ = false;
   std::vector<std::thread> threads_;
 };

@@ -1,9 +1,13 @@
-// The query workers' fair scheduling: a sliced job goes to the back of the queue after each slice, so a
-// job queued behind a broad query runs before the broad query finishes. One worker and a gate job make
-// the order of execution exact (no timing involved).
+// The query workers' fair scheduling (a multi-level feedback queue): a sliced job goes one level down after
+// each slice, so a job queued behind a broad query runs before the broad query finishes, a new job runs
+// before the next slices of started ones, and a deeper level waits for at most WorkerPool::kBurst picks. One worker and a gate job make the order of
+// execution exact (no timing involved).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -51,6 +55,106 @@ TEST(ServeWorkerPool, SlicedJobYieldsToQueuedJobsAfterEachSlice) {
   pool.stop();
 
   EXPECT_EQ(log.entries, (std::vector<std::string>{"broad 0", "short", "broad 1", "broad 2", "broad 3"}));
+}
+
+struct OneWorker {
+  test::TempDir dir;
+  ServeOptions options;
+  MemberCache cache{dir.path(), 1 << 20};
+  std::unique_ptr<WorkerPool> pool;
+  std::promise<void> gate;
+  OneWorker() {
+    { ArchiveWriter(dir.path(), {}).commit(); }
+    options.dir = dir.path();
+    options.workers = 1;
+    options.slice_ms = 10;
+    options.first_slice_ms = 2;
+    pool = std::make_unique<WorkerPool>(options, cache, 64);
+    std::shared_future<void> opened = gate.get_future().share();
+    EXPECT_TRUE(pool->try_submit([opened](WorkerContext&) { opened.wait(); }));  // holds the only worker
+  }
+};
+
+// A job that takes `slices` slices, logging each with the slice length it was given.
+std::function<bool(WorkerContext&)> broad(Log& log, std::string name, int slices, std::promise<void>* done = nullptr,
+                                          std::function<void()> in_second_slice = {}) {
+  return [&log, name, slices, done, in_second_slice, slice = 0](WorkerContext& w) mutable {
+    log.add(fmt::format("{}{}/{}", name, slice, w.slice.count()));
+    if (slice == 1 && in_second_slice) in_second_slice();
+    if (++slice < slices) return false;
+    if (done) done->set_value();
+    return true;
+  };
+}
+
+TEST(ServeWorkerPool, ANewJobRunsBeforeTheNextSlicesOfStartedOnes) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  // a and b both started; during a's second slice a short job arrives: it runs before b's second slice.
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "a", 3, nullptr, [&] {
+    EXPECT_TRUE(w.pool->try_submit([&](WorkerContext&) { log.add("short"); }));
+  })));
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "b", 3, &finished)));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  // Slices double with the level: 2, 4, 8 ms, then slice_ms (10).
+  EXPECT_EQ(log.entries, (std::vector<std::string>{"a0/2", "b0/2", "a1/4", "short", "b1/4", "a2/8", "b2/8"}));
+}
+
+TEST(ServeWorkerPool, AJobThatHasRunLessGoesFirst) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  // b arrives while a runs its third slice: b's three slices all run before a's fourth.
+  ASSERT_TRUE(w.pool->try_submit_sliced([&, slice = 0](WorkerContext& c) mutable {
+    log.add(fmt::format("a{}/{}", slice, c.slice.count()));
+    if (slice == 2) {
+      EXPECT_TRUE(w.pool->try_submit_sliced(broad(log, "b", 3)));
+    }
+    if (++slice < 5) return false;
+    finished.set_value();
+    return true;
+  }));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  EXPECT_EQ(log.entries,
+            (std::vector<std::string>{"a0/2", "a1/4", "a2/8", "b0/2", "b1/4", "b2/8", "a3/10", "a4/10"}));
+}
+
+TEST(ServeWorkerPool, AStartedJobRunsAfterAtMostABurstOfNewOnes) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "a", 2)));
+  const unsigned n = WorkerPool::kBurst + 2;
+  for (unsigned i = 0; i < n; ++i)
+    ASSERT_TRUE(w.pool->try_submit([&, i](WorkerContext&) { log.add(fmt::format("s{}", i)); }));
+  ASSERT_TRUE(w.pool->try_submit([&](WorkerContext&) { finished.set_value(); }));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  // a0 is picked while nothing else waits; then kBurst new jobs, a's second slice, the rest.
+  std::vector<std::string> want{"a0/2"};
+  for (unsigned i = 0; i < WorkerPool::kBurst; ++i) want.push_back(fmt::format("s{}", i));
+  want.push_back("a1/4");
+  for (unsigned i = WorkerPool::kBurst; i < n; ++i) want.push_back(fmt::format("s{}", i));
+  EXPECT_EQ(log.entries, want);
+}
+
+TEST(ServeWorkerPool, WithoutSlicesTheFirstSliceIsNoLongerEither) {
+  OneWorker w;
+  w.pool->stop();
+  w.options.slice_ms = 0;
+  WorkerPool pool(w.options, w.cache, 16);
+  Log log;
+  std::promise<void> finished;
+  ASSERT_TRUE(pool.try_submit_sliced(broad(log, "a", 2, &finished)));
+  finished.get_future().wait();
+  pool.stop();
+  EXPECT_EQ(log.entries, (std::vector<std::string>{"a0/0", "a1/0"}));
 }
 
 TEST(ServeWorkerPool, PlainJobsRunInOrder) {
