@@ -81,6 +81,9 @@ CommandRunner register_serve(CLI::App& app) {
                   "waiting behind broad scans")
       ->capture_default_str();
   cmd->add_option("--cache-bytes", o.cache_bytes, "Decoded-member cache size in bytes")->capture_default_str();
+  cmd->add_option("--event-cache-bytes", o.event_cache_bytes,
+                  "Cache of single events asked for twice whose members were not cached (0: off)")
+      ->capture_default_str();
   cmd->add_option("--tail-poll-ms", o.tail_poll_ms, "Live tail: how often the index is polled")->capture_default_str();
   cmd->add_flag("--history", o.limits.history, "Serve every stored event (no replaceable/deletion/expiry rules)");
   cmd->add_option("--name", o.name, "NIP-11 name")->capture_default_str();

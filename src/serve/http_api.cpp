@@ -227,6 +227,10 @@ Response HttpApi::metrics() const {
   g.cache_hits = cs.hits;
   g.cache_misses = cs.misses;
   g.cache_bytes = cs.bytes;
+  const auto es = ctx_.cache.events().stats();
+  g.event_cache_hits = es.hits;
+  g.event_cache_admitted = es.admitted;
+  g.event_cache_bytes = es.bytes;
   g.queued_jobs = ctx_.pool.queued();
   if (server_) g.connections = server_->stats().active;
   Response r = Response::text(200, metrics_text(ctx_.metrics, g));

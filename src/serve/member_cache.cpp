@@ -11,11 +11,16 @@
 
 namespace pb::serve {
 
-std::optional<Event> DecodedMember::find(const Id32& id) const {
+std::optional<std::string_view> DecodedMember::record(const Id32& id) const {
   const auto it = std::lower_bound(slots.begin(), slots.end(), id, [](const Slot& s, const Id32& v) { return s.id < v; });
   if (it == slots.end() || it->id != id) return std::nullopt;
+  return std::string_view(records).substr(it->offset, it->size);
+}
+
+std::optional<Event> DecodedMember::find(const Id32& id) const {
+  const auto rec = record(id);
   Event ev;
-  if (decode_proto_event(std::string_view(records).substr(it->offset, it->size), ev)) return std::nullopt;
+  if (!rec || decode_proto_event(*rec, ev)) return std::nullopt;
   return ev;
 }
 
@@ -114,17 +119,20 @@ std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file
   return member;
 }
 
-std::shared_ptr<const DecodedMember> MemberCache::get(const std::string& file_name, std::uint64_t offset) {
+std::shared_ptr<const DecodedMember> MemberCache::get(const std::string& file_name, std::uint64_t offset,
+                                                      bool* missed) {
   const Key key = file_name + '@' + std::to_string(offset);
   {
     std::lock_guard lock(mu_);
     if (auto it = map_.find(key); it != map_.end()) {
       ++hits_;
       lru_.splice(lru_.begin(), lru_, it->second.lru);
+      if (missed) *missed = false;
       return it->second.member;
     }
     ++misses_;
   }
+  if (missed) *missed = true;
   auto member = decode(file_name, offset);
   std::lock_guard lock(mu_);
   insert_locked(key, member);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "archive/member_read.hpp"
+#include "serve/event_cache.hpp"
 #include "nostr/event.hpp"
 
 namespace pb::serve {
@@ -33,6 +34,8 @@ struct DecodedMember {
   std::size_t bytes = 0;  // approximate memory held
   // The event with this id, decoded now; nothing when the member has no such (decodable) record.
   std::optional<Event> find(const Id32& id) const;
+  // The record of this id, as stored; nothing when the member has none.
+  std::optional<std::string_view> record(const Id32& id) const;
 };
 
 struct MemberCacheStats {
@@ -41,11 +44,16 @@ struct MemberCacheStats {
 
 class MemberCache {
  public:
-  MemberCache(std::filesystem::path dir, std::size_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+  // `event_bytes`: the budget of the event cache beside it (event_cache.hpp), on top of max_bytes.
+  MemberCache(std::filesystem::path dir, std::size_t max_bytes, std::size_t event_bytes = 0)
+      : dir_(std::move(dir)), max_bytes_(max_bytes), events_(event_bytes) {}
 
-  // The decoded member at `offset` of day file `file_name` (decoded on a miss, outside the lock).
-  // Throws std::runtime_error when the file cannot be read; a damaged member yields what decoded cleanly.
-  std::shared_ptr<const DecodedMember> get(const std::string& file_name, std::uint64_t offset);
+  // The decoded member at `offset` of day file `file_name` (decoded on a miss, outside the lock; `missed`,
+  // when given, tells which). Throws std::runtime_error when the file cannot be read; a damaged member
+  // yields what decoded cleanly.
+  std::shared_ptr<const DecodedMember> get(const std::string& file_name, std::uint64_t offset,
+                                           bool* missed = nullptr);
+  EventCache& events() { return events_; }
   MemberCacheStats stats() const;
   // Drops the entry, if any (compaction replaced the file it was decoded from).
   void forget(const std::string& file_name, std::uint64_t offset);
@@ -69,6 +77,7 @@ class MemberCache {
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0, misses_ = 0;
   std::vector<std::unique_ptr<MemberInflater>> inflaters_;  // idle ones; at most one per decoding thread
+  EventCache events_;
 };
 
 }  // namespace pb::serve

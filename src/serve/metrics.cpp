@@ -27,6 +27,9 @@ std::string metrics_text(const Metrics& m, const ExtraGauges& g) {
   counter("cache_hits_total", "decoded-member cache hits", g.cache_hits);
   counter("cache_misses_total", "decoded-member cache misses (members decompressed)", g.cache_misses);
   gauge("cache_bytes", "bytes held by the decoded-member cache", static_cast<std::int64_t>(g.cache_bytes));
+  counter("event_cache_hits_total", "events served from the event cache (no member read)", g.event_cache_hits);
+  counter("event_cache_admitted_total", "events kept by the event cache", g.event_cache_admitted);
+  gauge("event_cache_bytes", "bytes held by the event cache", static_cast<std::int64_t>(g.event_cache_bytes));
   gauge("queued_jobs", "queries waiting for a worker", static_cast<std::int64_t>(g.queued_jobs));
   gauge("connections", "open HTTP and WebSocket connections", static_cast<std::int64_t>(g.connections));
   gauge("open_sessions", "open WebSocket sessions", m.open_sessions);

@@ -41,7 +41,7 @@ void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
 
 int run_server(const ServeOptions& options, const std::function<void(std::uint16_t)>& on_listening) {
   boost::asio::io_context io;
-  MemberCache cache(options.dir, options.cache_bytes);
+  MemberCache cache(options.dir, options.cache_bytes, options.event_cache_bytes);
   Metrics metrics;
   RateLimiter limiter(options.rate_limit_per_minute);
   WorkerPool pool(options, cache, kQueueCapacity);
