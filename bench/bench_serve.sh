@@ -10,7 +10,8 @@
 # Usage: bench/bench_serve.sh [EVENTS] (default 1000000)
 # Env:   PB_BIN (default: scripts/build.sh --release), PB_BENCH_CACHE (generated corpus + archive, reused),
 #        PB_BENCH_CLIENTS=50, PB_BENCH_SECONDS=20, PB_BENCH_WORKERS (serve --workers; default: its own),
-#        PB_BENCH_SERVE_OPTS="..." extra serve options (e.g. "--cache-bytes 4294967296")
+#        PB_BENCH_SERVE_OPTS="..." extra serve options (e.g. "--cache-bytes 4294967296"),
+#        PB_BENCH_MEMBER_KIB (convert --member-kib for the archive, default 64; each size is cached apart)
 # Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,8 @@ if [ -n "${PB_BIN:-}" ]; then BIN=$PB_BIN; else scripts/build.sh --release > /de
 
 mkdir -p "$CACHE"
 CORPUS=$CACHE/corpus-$N.jsonl
-ARCHIVE=$CACHE/archive-$N-m128k  # the member size is part of the key: archives before 2026-12 had 1 MiB members
+MEMBER_KIB=${PB_BENCH_MEMBER_KIB:-64}
+ARCHIVE=$CACHE/archive-$N-m${MEMBER_KIB}k  # the member size is part of the key: archives before 2026-12 had 1 MiB members
 if [ ! -s "$CORPUS" ]; then
   echo "generating $N events (pb-gen-corpus --seed 7, 90 days) ..." >&2
   "$BIN/pb-gen-corpus" -q --events "$N" --seed 7 --days 90 -o "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
@@ -37,7 +39,7 @@ if [ ! -f "$ARCHIVE/index.db" ]; then
   echo "converting ..." >&2
   rm -rf "$ARCHIVE"
   "$BIN/proton-beam" convert "$CORPUS" -o "$ARCHIVE" --no-progress --validate-signatures=false \
-    --validate-event-ids=false > /dev/null
+    --validate-event-ids=false --member-kib "$MEMBER_KIB" > /dev/null
 fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/pb-bench-serve.XXXXXX")

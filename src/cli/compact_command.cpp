@@ -195,10 +195,10 @@ CommandRunner register_compact(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("compact", "Rewrite day files made of many small gzip members into normal ones");
   cmd->description(
       "Rewrite day files written in many small commits (e.g. by proton-beam-daemon) into gzip members of the\n"
-      "normal size (~1 MiB of records, --compression-level), records in their order, and move the index\n"
+      "normal size (~64 KiB of records, --member-kib), records in their order, and move the index\n"
       "rows to the new members in one transaction. Crash-safe: a kill at any moment leaves the old file or\n"
       "the new one, and the next writer (or verify --repair) completes an interrupted swap. Without --day,\n"
-      "every day file with at least 8 members averaging below 1/16 of the member size is compacted; a\n"
+      "every day file with at least 8 members averaging below 1/8 of the member size is compacted; a\n"
       "named --day is compacted whenever that reduces its members. Takes the archive's writer lock: refused\n"
       "while another process (convert, merge, the daemon, verify) uses the archive, which the daemon does\n"
       "by itself for finished days (docs/daemon.md). Readers (serve, export) may run meanwhile.\n"

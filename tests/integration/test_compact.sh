@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# proton-beam compact: a day written in many small commits (one convert per 25 lines) becomes the file one
+# proton-beam compact: a day written in many small commits (one convert per 12 lines) becomes the file one
 # convert writes, with identical export, a clean verify and a running serve still answering everything;
 # kill -9 at each step of the swap (PB_FAULT_COMPACT_AT) and the next run completes it; refused while
 # another writer holds the archive; options and exit codes.
@@ -12,7 +12,7 @@ DAY=2024_01_01.pb.gz
 # The reference: the same events in one convert (one transaction).
 "$PB" convert events.jsonl -o whole --no-progress >/dev/null
 # Many small commits: each convert run commits once at its end, sealing the day's open member.
-split -l 25 -d -a 4 events.jsonl chunk.
+split -l 12 -d -a 4 events.jsonl chunk.
 for c in chunk.*; do "$PB" convert "$c" -o tiny --no-progress >/dev/null; done
 N=$(index_count whole)
 assert_eq "$(index_count tiny)" "$N" "events stored by the small converts"
