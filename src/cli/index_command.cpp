@@ -1,7 +1,9 @@
 // `proton-beam index rebuild`: a fresh index.db from the day files alone.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -23,6 +25,7 @@ struct IndexArgs {
 };
 
 int run_rebuild(IndexArgs& a) {
+  if (const char* n = std::getenv("PB_FAULT_REBUILD_TAGS_AFTER")) a.rebuild.fail_tags_after = std::stoull(n);
   std::optional<S3Plan> s3_plan;
   if (!a.s3.url.empty()) s3_plan = resolve_s3(a.s3);  // before the work: a bad URL should not cost a rebuild
   ProgressLine progress(!a.no_progress && ::isatty(STDERR_FILENO));
@@ -68,7 +71,8 @@ CommandRunner register_index(CLI::App& app) {
   rebuild->description(
       "Scan every YYYY_MM_DD.pb.gz day file (in parallel) and build a fresh index beside the old one, then\n"
       "rename it over index.db: a crash leaves the old index or the new one, never a half one. Records\n"
-      "whose id an earlier file (by name) already holds are counted as duplicates and indexed once.");
+      "whose id an earlier file (by name) already holds are counted as duplicates and indexed once.\n"
+      "PB_FAULT_REBUILD_TAGS_AFTER=N (tests) makes the tag-index thread fail after N files.");
   rebuild->footer(kExitCodeHelp);
   rebuild->add_option("dir", args->rebuild.dir, "Archive directory")->capture_default_str();
   rebuild->add_option("--index-path", args->rebuild.index_path, "Where to write the index (default: DIR/index.db)");

@@ -162,7 +162,8 @@ struct TagJob {
 // new index copies it in at the end (ArchiveIndex::import_tags). Jobs arrive one day file at a time.
 class TagThread {
  public:
-  explicit TagThread(fs::path scratch) : scratch_(std::move(scratch)) {
+  TagThread(fs::path scratch, std::optional<std::uint64_t> fail_after)
+      : scratch_(std::move(scratch)), fail_after_(fail_after) {
     remove_sqlite_files(scratch_);
     thread_ = std::jthread([this] { run(); });
   }
@@ -193,8 +194,11 @@ class TagThread {
       ArchiveIndex tags = ArchiveIndex::open(scratch_, ArchiveIndex::Mode::read_write, kScratchCacheKiB);
       tags.begin_bulk_load(1);
       tags.begin();
-      while (auto jobs = queue_.pop())
+      for (std::uint64_t files = 0; auto jobs = queue_.pop(); ++files) {
+        if (fail_after_ && files >= *fail_after_)
+          throw std::runtime_error("tag index: injected failure (PB_FAULT_REBUILD_TAGS_AFTER)");
         for (const TagJob& j : *jobs) tags.insert_tags(j.seq, j.created_at, j.tags);
+      }
       tags.commit();
     } catch (...) {
       error_ = std::current_exception();
@@ -206,6 +210,7 @@ class TagThread {
 
   static constexpr std::size_t kScratchCacheKiB = 128 * 1024;
   const fs::path scratch_;
+  const std::optional<std::uint64_t> fail_after_;
   BoundedQueue<std::vector<TagJob>> queue_{4};
   std::exception_ptr error_;  // written by the thread before failed_, read after join
   std::atomic<bool> failed_{false};
@@ -245,10 +250,11 @@ void index_file(ArchiveIndex& index, TagThread& tags, const fs::path& file, File
 // thread of their own). The old index's relay cursors (proton-beam-daemon's resume points) are carried
 // over: every event they cover is in the day files, so in the new index too.
 void build_index(const fs::path& tmp_path, const fs::path& old_index, const std::vector<fs::path>& files,
-                 std::uint64_t total_bytes, unsigned threads, RebuildStats& stats, const RebuildProgress& progress) {
+                 std::uint64_t total_bytes, const RebuildOptions& opt, unsigned threads, RebuildStats& stats,
+                 const RebuildProgress& progress) {
   ArchiveIndex index = ArchiveIndex::open(tmp_path, ArchiveIndex::Mode::read_write);
   index.begin_bulk_load(threads);
-  TagThread tags(tmp_path.string() + "-tags");
+  TagThread tags(tmp_path.string() + "-tags", opt.fail_tags_after);
   index.begin();
   for (const auto& [url, cursor] : read_any_relay_cursors(old_index)) index.set_relay_cursor(url, cursor);
   try {
@@ -306,7 +312,13 @@ RebuildStats rebuild_index(const RebuildOptions& opt, const RebuildProgress& pro
   RebuildStats stats;
   stats.files = files.size();
   const unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
-  build_index(tmp_path, index_path, files, total_bytes, threads, stats, progress);
+  try {
+    build_index(tmp_path, index_path, files, total_bytes, opt, threads, stats, progress);
+  } catch (...) {
+    std::error_code ec;  // a failed build leaves nothing beside the old index
+    remove_sqlite_files(tmp_path, &ec);
+    throw;
+  }
   replace_index(opt.dir, tmp_path, index_path);
   stats.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

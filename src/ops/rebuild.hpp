@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@ struct RebuildOptions {
   std::filesystem::path dir = "pb_data";
   std::filesystem::path index_path;  // empty: <dir>/index.db
   unsigned threads = 0;              // decoding threads; 0 = hardware concurrency
+  // Tests: the tag thread fails after this many files' tag rows (the error path must not hang or touch
+  // the old index). Set from PB_FAULT_REBUILD_TAGS_AFTER by the CLI.
+  std::optional<std::uint64_t> fail_tags_after;
 };
 
 struct RebuildStats {

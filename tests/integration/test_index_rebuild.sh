@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # index rebuild: equals the index convert wrote (rows, member offsets, files table), keeps working
 # archives working (a rerun adds nothing), indexes foreign single-stream files, and never leaves a
-# half index behind.
+# half index behind (also when its tag thread fails).
 source "$(dirname "$0")/lib.sh"
 
 rows() { sqlite3 "$1" "SELECT id, kind, pubkey, created_at, file_path, member_offset FROM events_hex ORDER BY id"; }
@@ -60,6 +60,23 @@ assert_eq "$(json_get b.json events)" "$n" "events indexed from the single-strea
 assert_eq "$(json_get b.json duplicates)" "$n" "duplicates from the repeated file"
 assert_eq "$(orphan_tags B/index.db)" 0 "tag rows of the skipped duplicates"
 [ "$(sqlite3 B/index.db 'SELECT count(*) FROM tags')" -gt "$n" ] || fail "tag rows of the indexed events missing"
+
+# A failure on the tag-index thread, at its first file and at a later one (PB_FAULT_REBUILD_TAGS_AFTER):
+# a clear error and exit 1, no hang (the inserting thread may be waiting on the full queue), the old index
+# untouched and nothing left beside it; the next rebuild works.
+for n in 0 3; do
+  set +e
+  PB_FAULT_REBUILD_TAGS_AFTER=$n timeout 120 "$PB" index rebuild A --no-progress > /dev/null 2> err.txt; rc=$?
+  set -e
+  assert_eq "$rc" 1 "exit status when the tag thread fails after $n files"
+  grep -q "injected failure" err.txt || fail "the tag thread's error is not reported: $(cat err.txt)"
+  cmp -s <(rows A/index.db) before.rows || fail "a failed rebuild changed the index"
+  for f in A/index.db.rebuild A/index.db.rebuild-tags A/index.db.rebuild-journal A/index.db.rebuild-tags-journal; do
+    [ ! -e "$f" ] || fail "$f left behind by a failed rebuild"
+  done
+done
+"$PB" index rebuild A --no-progress > /dev/null
+cmp -s <(tag_rows A/index.db) before.tags || fail "tag rows after a failed and a good rebuild"
 
 # A missing archive is a clear error.
 set +e
