@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <unordered_map>
@@ -23,14 +22,6 @@
 namespace pb {
 namespace fs = std::filesystem;
 namespace {
-
-struct IdHash {
-  std::size_t operator()(const Id32& id) const noexcept {
-    std::size_t h;
-    std::memcpy(&h, id.data(), sizeof h);  // ids are SHA-256 outputs: any 8 bytes are uniform
-    return h;
-  }
-};
 
 // The id of a record: our writer (and protobuf's serializer) puts field 1 first, as 0x0a 0x40 and 64
 // lowercase hex chars; anything else is decoded whole.
@@ -53,7 +44,7 @@ void crash_point(const CompactOptions& o, std::string_view step) {
 // The rows of one file, found by id; `order` lists them in the order their records were written.
 struct FileRows {
   std::vector<IndexRow> rows;
-  std::unordered_map<Id32, std::size_t, IdHash> by_id;
+  std::unordered_map<Id32, std::size_t, Id32Hash> by_id;
   std::vector<std::size_t> order;
 };
 

@@ -44,14 +44,6 @@ std::int64_t thread_cpu_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-struct IdHash {
-  std::size_t operator()(const Id32& id) const noexcept {
-    std::size_t h;
-    std::memcpy(&h, id.data(), sizeof h);  // ids are SHA-256 outputs: any 8 bytes are uniform
-    return h;
-  }
-};
-
 // An event's index fields while its member is open or being compressed: the row is inserted once the
 // member is written and its offset known.
 struct PendingRow {
@@ -220,7 +212,7 @@ struct ArchiveWriter::Impl {
   std::uint64_t bytes_written = 0;
   bool journal_started = false;
   std::vector<Id32> added;
-  std::unordered_set<Id32, IdHash> staged;        // ids added whose rows are not in the index yet
+  std::unordered_set<Id32, Id32Hash> staged;        // ids added whose rows are not in the index yet
   std::deque<std::unique_ptr<Member>> inflight;   // sealed members in seal order, not yet written
   std::uint64_t inflight_bytes = 0;               // their record bytes
   std::map<std::string, std::int64_t> relay_cursors;  // staged for the next commit

@@ -1,14 +1,7 @@
 #include "ingest/seen_ids.hpp"
 
-#include <cstring>
 
 namespace pb {
-
-std::size_t SeenIds::IdHash::operator()(const Id32& id) const noexcept {
-  std::size_t h;
-  std::memcpy(&h, id.data(), sizeof h);
-  return h;
-}
 
 void SeenIds::record(Shard& s, const Id32& id, std::uint64_t ordinal) {
   auto [it, inserted] = s.map.try_emplace(id, ordinal);

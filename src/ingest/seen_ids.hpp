@@ -41,13 +41,10 @@ class SeenIds {
   void settle(const Id32& id, bool valid, std::uint64_t ordinal = 0);
 
  private:
-  struct IdHash {
-    std::size_t operator()(const Id32& id) const noexcept;  // ids are sha256 output: bytes are uniform
-  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<Id32, std::uint64_t, IdHash> map;
-    std::unordered_set<Id32, IdHash> claimed;  // being verified by some worker
+    std::unordered_map<Id32, std::uint64_t, Id32Hash> map;
+    std::unordered_set<Id32, Id32Hash> claimed;  // being verified by some worker
     std::condition_variable settled;           // a claim of this shard ended
   };
   static void record(Shard& s, const Id32& id, std::uint64_t ordinal);  // keeps the smallest; s.mu held

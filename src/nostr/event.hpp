@@ -3,13 +3,24 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
 namespace pb {
 
 using Id32 = std::array<std::uint8_t, 32>;
+
+// Hash for unordered containers of ids: ids are SHA-256 output, so their first 8 bytes are uniform.
+struct Id32Hash {
+  std::size_t operator()(const Id32& id) const noexcept {
+    std::uint64_t v = 0;
+    std::memcpy(&v, id.data(), sizeof v);
+    return static_cast<std::size_t>(v);
+  }
+};
 using Sig64 = std::array<std::uint8_t, 64>;
 using Tag = std::vector<std::string>;
 

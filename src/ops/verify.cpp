@@ -56,14 +56,6 @@ constexpr std::size_t kBatchRecords = 512;
 constexpr std::size_t kBatchBytes = 512u << 10;
 constexpr std::int64_t kDaySeconds = 86400;
 
-struct IdHash {
-  std::size_t operator()(const Id32& id) const noexcept {
-    std::uint64_t v = 0;
-    std::memcpy(&v, id.data(), sizeof v);  // ids are sha256 output: any 8 bytes are uniform
-    return static_cast<std::size_t>(v);
-  }
-};
-
 // created_at bounds of a day, saturating: day-file names may carry absurd years.
 std::int64_t day_start(std::int64_t day) {
   std::int64_t out = 0;
@@ -192,7 +184,7 @@ class FileTask {
   std::filesystem::path path_;
   std::vector<DayRow> rows_;  // sorted by id
   std::vector<std::string> other_files_;
-  std::unordered_map<Id32, std::pair<std::uint64_t, std::uint64_t>, IdHash> unrowed_;  // id -> (record, member)
+  std::unordered_map<Id32, std::pair<std::uint64_t, std::uint64_t>, Id32Hash> unrowed_;  // id -> (record, member)
   std::deque<std::shared_ptr<Batch>> inflight_;
   std::deque<Pending> pending_;
 };
@@ -646,7 +638,7 @@ class Reconciler {
   }
 
   void run(std::vector<IndexRow> gap_rows, std::vector<Problem>& out) {
-    std::unordered_map<Id32, const IndexRow*, IdHash> unresolved;
+    std::unordered_map<Id32, const IndexRow*, Id32Hash> unresolved;
     std::vector<const IndexRow*> unresolved_order;
     for (const auto& f : s_.files)
       for (const auto& r : f.unresolved_rows)
@@ -654,12 +646,12 @@ class Reconciler {
     for (const auto& r : gap_rows)
       if (unresolved.emplace(r.id, &r).second) unresolved_order.push_back(&r);
 
-    std::unordered_set<Id32, IdHash> keepers;
+    std::unordered_set<Id32, Id32Hash> keepers;
     for (const auto& f : s_.files)
       for (const auto& x : f.row_fix) keepers.insert(x.id);
 
     // Misplaced copies by id, in file then record order.
-    std::unordered_map<Id32, std::vector<std::pair<std::size_t, std::size_t>>, IdHash> copies;
+    std::unordered_map<Id32, std::vector<std::pair<std::size_t, std::size_t>>, Id32Hash> copies;
     std::vector<Id32> order;
     for (std::size_t fi = 0; fi < s_.files.size(); ++fi)
       for (std::size_t i = 0; i < s_.files[fi].misplaced.size(); ++i) {

@@ -8,7 +8,8 @@
 namespace pb::serve {
 namespace {
 
-// Ids are SHA-256 digests: their bytes are already uniform, so slices of them serve as hashes.
+// Ids are SHA-256 digests: their bytes are already uniform, so slices of them serve as hashes (the map
+// uses bytes 0-7 through Id32Hash; the first-offer table bytes 8-15 and 16-19).
 std::uint64_t id_bits(const Id32& id, std::size_t at) {
   std::uint64_t v = 0;
   std::memcpy(&v, id.data() + at, sizeof v);
@@ -16,8 +17,6 @@ std::uint64_t id_bits(const Id32& id, std::size_t at) {
 }
 
 }  // namespace
-
-std::size_t EventCache::IdHash::operator()(const Id32& id) const { return static_cast<std::size_t>(id_bits(id, 0)); }
 
 EventCache::EventCache(std::size_t max_bytes) : max_bytes_(max_bytes) {
   // About one slot per 64 bytes of budget (64 MiB: 1M slots, 4 MiB): far more slots than cached events,

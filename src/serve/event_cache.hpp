@@ -36,9 +36,6 @@ class EventCache {
   EventCacheStats stats() const;
 
  private:
-  struct IdHash {
-    std::size_t operator()(const Id32& id) const;
-  };
   struct Entry {
     std::string record;
     std::list<Id32>::iterator lru;
@@ -49,7 +46,7 @@ class EventCache {
   std::size_t max_bytes_;
   mutable std::mutex mu_;
   std::list<Id32> lru_;  // front = most recently used
-  std::unordered_map<Id32, Entry, IdHash> map_;
+  std::unordered_map<Id32, Entry, Id32Hash> map_;
   std::vector<std::uint32_t> seen_;  // fingerprints of first offers, one slot per hash (overwritten)
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0, admitted_ = 0;

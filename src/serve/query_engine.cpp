@@ -16,14 +16,6 @@ namespace {
 constexpr std::size_t kMinPageRows = 16;
 constexpr std::size_t kMaxPageRows = 1024;
 
-struct IdHash {
-  std::size_t operator()(const Id32& id) const {
-    std::size_t h = 0;
-    for (int i = 0; i < 8; ++i) h = (h << 8) | id[static_cast<std::size_t>(i)];
-    return h;
-  }
-};
-
 std::size_t page_rows_for(std::uint64_t wanted) {
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(wanted + 1, kMinPageRows, kMaxPageRows));
 }
@@ -262,7 +254,7 @@ std::uint64_t QueryEngine::count(std::span<const Filter> filters) {
     charge(1);
     return index_.count(to_index_query(filters[0]));
   }
-  std::unordered_set<Id32, IdHash> seen;
+  std::unordered_set<Id32, Id32Hash> seen;
   latest_.clear();
   if (limits_.history) {
     for (const Filter& f : filters) {
