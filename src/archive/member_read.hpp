@@ -17,8 +17,8 @@ struct libdeflate_decompressor;
 namespace pb {
 
 // Inflates members one at a time into buffers it keeps: a serve cache miss used to allocate and zero
-// 1 MiB of output and read 256 KiB of input for a ~60 KiB member (perf: memset, page faults and the
-// copy were a third of a miss). Not thread-safe; one per thread (or borrowed from a pool).
+// 1 MiB of output and read 256 KiB of input for a ~60 KiB member (a miss-bound `#p` query: 120 -> 97 ms
+// of serve CPU with reused buffers). Not thread-safe; one per thread (or borrowed from a pool).
 class MemberInflater {
  public:
   MemberInflater();

@@ -82,7 +82,7 @@ CommandRunner register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--cache-bytes", o.cache_bytes, "Decoded-member cache size in bytes")->capture_default_str();
   cmd->add_option("--event-cache-bytes", o.event_cache_bytes,
-                  "Cache of single events asked for twice whose members were not cached (0: off)")
+                  "Cache of single events read from members that were not cached (once full: those asked for twice; 0: off)")
       ->capture_default_str();
   cmd->add_option("--tail-poll-ms", o.tail_poll_ms, "Live tail: how often the index is polled")->capture_default_str();
   cmd->add_flag("--history", o.limits.history, "Serve every stored event (no replaceable/deletion/expiry rules)");

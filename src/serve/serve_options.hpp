@@ -31,7 +31,7 @@ struct ServeOptions {
   std::uint32_t slice_ms = 5;                // a REQ yields its worker after this long (0: every 16 rows)
   std::uint32_t first_slice_ms = 2;          // ... and after this long in its first slice (worker_pool.hpp)
   std::size_t cache_bytes = 256u << 20;      // decoded-member LRU
-  std::size_t event_cache_bytes = 64u << 20; // events asked for twice whose members were not cached
+  std::size_t event_cache_bytes = 64u << 20; // events read from uncached members (event_cache.hpp)
   std::uint32_t tail_poll_ms = 100;          // live tail: index polling interval
   std::string name = "proton-beam archive";
   std::string description = "A read-only Nostr archive served by proton-beam";

@@ -146,6 +146,7 @@ TEST(ServeWorkerPool, AStartedJobRunsAfterAtMostABurstOfNewOnes) {
 
 TEST(ServeWorkerPool, WithoutSlicesTheFirstSliceIsNoLongerEither) {
   OneWorker w;
+  w.gate.set_value();  // the gate job may already hold the worker: stop() would wait for it forever
   w.pool->stop();
   w.options.slice_ms = 0;
   WorkerPool pool(w.options, w.cache, 16);
