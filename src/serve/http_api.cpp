@@ -231,6 +231,12 @@ Response HttpApi::metrics() const {
   g.event_cache_hits = es.hits;
   g.event_cache_admitted = es.admitted;
   g.event_cache_bytes = es.bytes;
+  if (ctx_.deletions) {
+    const auto ds = ctx_.deletions->stats();
+    g.deletion_set_ready = ds.ready ? 1 : 0;
+    g.deletion_set_keys = ds.keys;
+    g.deletion_checks_cleared = ds.cleared;
+  }
   g.queued_jobs = ctx_.pool.queued();
   if (server_) g.connections = server_->stats().active;
   Response r = Response::text(200, metrics_text(ctx_.metrics, g));

@@ -10,8 +10,8 @@ namespace {
 constexpr std::size_t kRowsPerPoll = 1024;
 }
 
-LiveTail::LiveTail(const ServeOptions& options, MemberCache& cache, Metrics& metrics)
-    : options_(options), cache_(cache), metrics_(metrics), index_(open_archive_index(options.dir)) {
+LiveTail::LiveTail(const ServeOptions& options, MemberCache& cache, Metrics& metrics, DeletionTargets* deletions)
+    : options_(options), cache_(cache), deletions_(deletions), metrics_(metrics), index_(open_archive_index(options.dir)) {
   cursor_ = index_.last_seq();
   thread_ = std::thread([this] { run(); });
 }
@@ -79,7 +79,7 @@ void LiveTail::join_pending(ArchiveIndex& index, QueryEngine& engine) {
 }
 
 void LiveTail::run() {
-  QueryEngine engine(index_, cache_, options_.limits);
+  QueryEngine engine(index_, cache_, options_.limits, deletions_);
   while (true) {
     {
       std::unique_lock lock(mu_);

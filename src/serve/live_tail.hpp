@@ -21,7 +21,7 @@ namespace pb::serve {
 
 class LiveTail {
  public:
-  LiveTail(const ServeOptions& options, MemberCache& cache, Metrics& metrics);
+  LiveTail(const ServeOptions& options, MemberCache& cache, Metrics& metrics, DeletionTargets* deletions = nullptr);
   ~LiveTail();  // stop()
   LiveTail(const LiveTail&) = delete;
   LiveTail& operator=(const LiveTail&) = delete;
@@ -41,6 +41,7 @@ class LiveTail {
 
   const ServeOptions& options_;
   MemberCache& cache_;
+  DeletionTargets* deletions_;
   Metrics& metrics_;
   ArchiveIndex index_;
   std::int64_t cursor_ = 0;  // every row up to it was delivered (tail thread only)

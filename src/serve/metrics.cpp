@@ -30,6 +30,10 @@ std::string metrics_text(const Metrics& m, const ExtraGauges& g) {
   counter("event_cache_hits_total", "events served from the event cache (no member read)", g.event_cache_hits);
   counter("event_cache_admitted_total", "events kept by the event cache", g.event_cache_admitted);
   gauge("event_cache_bytes", "bytes held by the event cache", static_cast<std::int64_t>(g.event_cache_bytes));
+  gauge("deletion_set_ready", "1 once the set of events named by deletions is built (default mode)",
+        static_cast<std::int64_t>(g.deletion_set_ready));
+  gauge("deletion_set_keys", "event ids and addresses named by deletions", static_cast<std::int64_t>(g.deletion_set_keys));
+  counter("deletion_checks_cleared_total", "deletion checks answered by the set, without SQL", g.deletion_checks_cleared);
   gauge("queued_jobs", "queries waiting for a worker", static_cast<std::int64_t>(g.queued_jobs));
   gauge("connections", "open HTTP and WebSocket connections", static_cast<std::int64_t>(g.connections));
   gauge("open_sessions", "open WebSocket sessions", m.open_sessions);

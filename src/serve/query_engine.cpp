@@ -127,6 +127,7 @@ std::optional<Event> QueryEngine::load(const IndexRow& row) {
 bool QueryEngine::served(const Event& ev) {
   if (limits_.history) return true;
   latest_.clear();  // called for events committed since the last call: a newer version may have come
+  sync_deletions();
   return row_served(StoredKey{ev.id, ev.pubkey, ev.kind, ev.created_at}) && event_served(ev);
 }
 
@@ -134,6 +135,11 @@ bool QueryEngine::served(const Event& ev) {
 // SQL counts and look-ups; only an addressable event's d tag needs the event itself.
 bool QueryEngine::deleted(const StoredKey& k, const std::optional<std::string>& address) {
   if (k.kind == 5) return false;
+  if (use_deletions_ && !deletions_->may_target(index_tag('e', to_hex(k.id), hasher_)) &&
+      (!address || !deletions_->may_target(index_tag('a', *address, hasher_)))) {
+    deletions_->count_cleared();
+    return false;
+  }
   IndexQuery del;
   del.authors = {k.pubkey};
   del.kinds = {5};
@@ -144,6 +150,14 @@ bool QueryEngine::deleted(const StoredKey& k, const std::optional<std::string>& 
   del.tags = {{'a', {*address}}};
   del.since = k.created_at;
   return index_.count(del) > 0;
+}
+
+void QueryEngine::sync_deletions() {
+  use_deletions_ = false;
+  if (!deletions_ || limits_.history || deletions_->covered() < 0) return;
+  const std::int64_t last = index_.last_seq();
+  deletions_->catch_up(index_, last, [this](const IndexRow& row) { return load(row); });
+  use_deletions_ = deletions_->covered() >= last;
 }
 
 bool QueryEngine::row_served(const StoredKey& k) {
@@ -206,6 +220,7 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
                            std::chrono::steady_clock::time_point deadline) {
   p.scans.resize(filters.size());
   latest_.clear();  // remembered versions are valid within one slice
+  sync_deletions();
   counters_.rows_examined = p.rows_examined;
   for (; p.next_filter < filters.size(); ++p.next_filter) {
     const Filter& f = filters[p.next_filter];
@@ -238,6 +253,7 @@ std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::
   std::vector<Event> out;
   if (limit == 0) return out;
   latest_.clear();
+  sync_deletions();
   scan(f, after, !limits_.history, std::nullopt, page_rows_for(limit), [&](Event& ev) {
     out.push_back(std::move(ev));
     return out.size() < limit;
@@ -256,6 +272,7 @@ std::uint64_t QueryEngine::count(std::span<const Filter> filters) {
   }
   std::unordered_set<Id32, Id32Hash> seen;
   latest_.clear();
+  sync_deletions();
   if (limits_.history) {
     for (const Filter& f : filters) {
       if (f.is_empty_set()) continue;

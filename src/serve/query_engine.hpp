@@ -17,6 +17,7 @@
 #include "archive/index.hpp"
 #include "nostr/event.hpp"
 #include "nostr/filter.hpp"
+#include "serve/deletion_targets.hpp"
 #include "serve/member_cache.hpp"
 #include "serve/serve_options.hpp"
 
@@ -64,8 +65,9 @@ struct ReqProgress {
 
 class QueryEngine {
  public:
-  QueryEngine(ArchiveIndex& index, MemberCache& cache, const QueryLimits& limits)
-      : index_(index), cache_(cache), limits_(limits) {}
+  // `deletions` (may be null) spares the SQL deletion check of events no deletion names.
+  QueryEngine(ArchiveIndex& index, MemberCache& cache, const QueryLimits& limits, DeletionTargets* deletions = nullptr)
+      : index_(index), cache_(cache), limits_(limits), deletions_(deletions) {}
 
   // What a REQ sends before EOSE: per filter up to its effective limit, merged newest first (ties by the
   // lowest id), each event once. Rows with seq > max_seq (committed after the snapshot) are left out.
@@ -114,12 +116,17 @@ class QueryEngine {
   bool deleted(const StoredKey& k, const std::optional<std::string>& address);
   Id32 latest_version(const std::string& address, const StoredKey& k, const std::string& d);
   void charge(std::size_t rows);
+  // Brings the deletion set up to the last committed row and decides whether this call may use it.
+  void sync_deletions();
 
   ArchiveIndex& index_;
   MemberCache& cache_;
   const QueryLimits& limits_;
   QueryCounters counters_;
   std::unordered_map<std::string, Id32> latest_;  // address -> served id, cleared per call / slice
+  DeletionTargets* deletions_ = nullptr;
+  bool use_deletions_ = false;  // the set covers every committed row (set per call / slice)
+  Sha256Hasher hasher_;
 };
 
 IndexQuery to_index_query(const Filter& f);

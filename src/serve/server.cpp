@@ -3,13 +3,16 @@
 #include <csignal>
 #include <fstream>
 #include <memory>
+#include <stop_token>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "archive/committed_files.hpp"
 #include "net/http_server.hpp"
+#include "serve/deletion_targets.hpp"
 #include "serve/http_api.hpp"
 #include "serve/live_tail.hpp"
 #include "serve/relay_session.hpp"
@@ -30,6 +33,17 @@ net::HttpServerOptions http_options(const ServeOptions& o) {
   return h;
 }
 
+void build_deletion_targets(const ServeOptions& options, MemberCache& cache, DeletionTargets& deletions,
+                            std::stop_token stop) {
+  try {
+    ArchiveIndex index = open_archive_index(options.dir);
+    QueryEngine loader(index, cache, options.limits);
+    deletions.build(index, index.last_seq(), [&](const IndexRow& row) { return loader.load(row); }, stop);
+  } catch (const std::exception& e) {
+    spdlog::warn("serve: deletion set not built ({}): deletions are checked in the index only", e.what());
+  }
+}
+
 void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
   if (path.empty()) return;
   const auto tmp = path.string() + ".tmp";
@@ -44,9 +58,14 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
   MemberCache cache(options.dir, options.cache_bytes, options.event_cache_bytes);
   Metrics metrics;
   RateLimiter limiter(options.rate_limit_per_minute);
-  WorkerPool pool(options, cache, kQueueCapacity);
-  LiveTail tail(options, cache, metrics);
-  ServerContext ctx{options, pool, cache, metrics, limiter, &tail};
+  // Default mode only: --history serves deleted events too.
+  std::unique_ptr<DeletionTargets> deletions = options.limits.history ? nullptr : std::make_unique<DeletionTargets>();
+  WorkerPool pool(options, cache, kQueueCapacity, deletions.get());
+  LiveTail tail(options, cache, metrics, deletions.get());
+  ServerContext ctx{options, pool, cache, metrics, limiter, &tail, deletions.get()};
+  std::jthread deletion_build;  // stopped and joined first (declared last): it reads through the cache
+  if (deletions)
+    deletion_build = std::jthread([&](std::stop_token stop) { build_deletion_targets(options, cache, *deletions, stop); });
   StatsCache stats(options.dir, kStatsTtl);
 
   std::unique_ptr<HttpApi> api;

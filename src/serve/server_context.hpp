@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "serve/deletion_targets.hpp"
 #include "serve/member_cache.hpp"
 #include "serve/metrics.hpp"
 #include "serve/rate_limiter.hpp"
@@ -22,6 +23,7 @@ struct ServerContext {
   Metrics& metrics;
   RateLimiter& limiter;
   LiveTail* tail = nullptr;  // null: no live tail (subscriptions end at EOSE)
+  const DeletionTargets* deletions = nullptr;  // null: none (--history)
 };
 
 }  // namespace pb::serve

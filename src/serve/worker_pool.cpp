@@ -6,8 +6,9 @@
 
 namespace pb::serve {
 
-WorkerPool::WorkerPool(const ServeOptions& options, MemberCache& cache, std::size_t queue_capacity)
-    : options_(options), cache_(cache), capacity_(queue_capacity) {
+WorkerPool::WorkerPool(const ServeOptions& options, MemberCache& cache, std::size_t queue_capacity,
+                       DeletionTargets* deletions)
+    : options_(options), cache_(cache), deletions_(deletions), capacity_(queue_capacity) {
   std::vector<ArchiveIndex> indexes;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options.workers); ++i)
     indexes.push_back(open_archive_index(options.dir));
@@ -87,7 +88,7 @@ bool WorkerPool::next_job(std::unique_lock<std::mutex>& lock, Job& job, WorkerCo
 }
 
 void WorkerPool::run(ArchiveIndex index) {
-  QueryEngine engine(index, cache_, options_.limits);
+  QueryEngine engine(index, cache_, options_.limits, deletions_);
   WorkerContext ctx{index, engine};
   while (true) {
     Job job;

@@ -38,7 +38,8 @@ using Job = std::function<void(WorkerContext&)>;
 class WorkerPool {
  public:
   // Opens one read-only index per worker (throws when the archive cannot be opened).
-  WorkerPool(const ServeOptions& options, MemberCache& cache, std::size_t queue_capacity);
+  WorkerPool(const ServeOptions& options, MemberCache& cache, std::size_t queue_capacity,
+             DeletionTargets* deletions = nullptr);
   ~WorkerPool();  // stop()
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -66,6 +67,7 @@ class WorkerPool {
 
   const ServeOptions& options_;
   MemberCache& cache_;
+  DeletionTargets* deletions_;
   std::size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -1,0 +1,64 @@
+// What a NIP-09 deletion could hide: the tag keys (IndexTag) of the `e` ids and `a` addresses named by
+// every kind-5 event committed up to a seq. Nearly no event is ever named by a deletion, so the query
+// engine asks this set first and runs its exact SQL check only for an event whose key is in it. Keys are
+// 56-bit hashes: the set may name an event no deletion names (the SQL check then clears it), never the
+// other way round for the seqs it covers.
+// Built once in the background at start (build(): every kind-5 event read from its member; until it is
+// done every check goes to SQL), then caught up by the engines with the deletions committed since.
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <unordered_set>
+
+#include "archive/index.hpp"
+
+namespace pb::serve {
+
+struct DeletionTargetsStats {
+  bool ready = false;             // built, and no kind-5 event was unreadable
+  std::uint64_t keys = 0;         // distinct e/a keys named by deletions
+  std::uint64_t deletions = 0;    // kind-5 events read
+  std::uint64_t cleared = 0;      // checks answered "not deleted" without SQL
+};
+
+class DeletionTargets {
+ public:
+  using Loader = std::function<std::optional<Event>(const IndexRow&)>;
+
+  // Every deletion with seq <= covered() is in the set; -1 until build() has finished (or when a
+  // kind-5 event could not be read: then the set is never used).
+  std::int64_t covered() const { return covered_.load(std::memory_order_acquire); }
+  // Whether a deletion up to covered() may name this key (an `e` id's or an `a` address's IndexTag).
+  bool may_target(IndexTag key) const;
+  void count_cleared() { cleared_.fetch_add(1, std::memory_order_relaxed); }
+
+  // The first build: the rows up to `upto` in seq order (a day file's rows follow its members, so each
+  // member is read about once). Returns early, leaving the set unused, when `stop` is requested.
+  void build(ArchiveIndex& index, std::int64_t upto, const Loader& load, std::stop_token stop = {});
+  // Adds the deletions committed after covered() up to `upto`. Nothing before build() has finished.
+  void catch_up(ArchiveIndex& index, std::int64_t upto, const Loader& load);
+
+  DeletionTargetsStats stats() const;
+
+ private:
+  // Reads the rows after `from` up to `upto`: false if a kind-5 event could not be read.
+  bool collect(ArchiveIndex& index, std::int64_t from, std::int64_t upto, const Loader& load,
+               std::unordered_set<std::int64_t>& keys, std::uint64_t& deletions, const std::stop_token& stop);
+  void publish(std::unordered_set<std::int64_t>& keys, std::uint64_t deletions, std::int64_t covered);
+
+  mutable std::shared_mutex mu_;  // guards keys_
+  std::unordered_set<std::int64_t> keys_;
+  std::atomic<std::int64_t> covered_{-1};
+  std::mutex catch_up_mu_;  // one catch-up at a time; the others wait and find it done
+  bool broken_ = false;     // guarded by catch_up_mu_
+  std::atomic<std::uint64_t> deletions_{0}, cleared_{0};
+};
+
+}  // namespace pb::serve
