@@ -529,6 +529,50 @@ struct ArchiveIndex::Impl {
     }
   }
 
+  // The cached statement of tag_walk(), by the shape's constraints.
+  sqlite3_stmt* walk_stmt(const IndexQueryShape& q) {
+    const std::string key = fmt::format("walk/{}/{}/{}{}", q.authors, q.kinds, int(q.since), int(q.until));
+    if (auto it = query_stmts.find(key); it != query_stmts.end()) return it->second.get();
+    const auto max_vars = static_cast<std::size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_VARIABLE_NUMBER, -1));
+    if (q.authors + q.kinds + 5 > max_vars)
+      refuse("querying: too many authors/kinds in one query (limit " + std::to_string(max_vars) + " values)");
+    if (query_stmts.size() >= 64) query_stmts.clear();
+    const std::string sql = tag_walk_sql(q, kRowColumns);
+    auto [it, inserted] = query_stmts.emplace(key, prepare(sql, "preparing a tag walk", SQLITE_PREPARE_PERSISTENT));
+    return it->second.get();
+  }
+
+  // query() for a limited filter with one tag condition (tag_walk_fits()): one walk per tag part and
+  // value, each up to the limit, merged. An event matching two values is listed once.
+  std::vector<IndexRow> tag_walk(const PreparedQuery& pq, const IndexQuery& q, std::int64_t last_seq) {
+    sqlite3_stmt* s = walk_stmt(pq.shape);
+    const auto& [name, values] = pq.tags.front();
+    std::vector<std::int64_t> keys;
+    for (const auto& v : values) keys.push_back(index_tag(name, v).key);
+    std::vector<IndexRow> out;
+    for (std::int64_t part = 0; part <= (last_seq >> kTagPartBits); ++part) {
+      for (const std::int64_t key : keys) {
+        StmtUse use(s);
+        int p = 1;
+        bind_i64(s, p++, part);
+        bind_i64(s, p++, key);
+        for (const auto& a : pq.authors) bind_id(s, p++, a);
+        for (const auto k : pq.kinds) bind_i64(s, p++, k);
+        if (q.since) bind_i64(s, p++, *q.since);
+        if (q.until) bind_i64(s, p++, *q.until);
+        bind_i64(s, p, to_i64(*q.limit));
+        while (step(s, "walking the tag index")) out.push_back(read_row(s));
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const IndexRow& a, const IndexRow& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+    });
+    out.erase(std::unique(out.begin(), out.end(), [](const IndexRow& a, const IndexRow& b) { return a.seq == b.seq; }),
+              out.end());
+    if (out.size() > *q.limit) out.resize(*q.limit);
+    return out;
+  }
+
   // The cached statement for query()'s shape (which constraints, how many values each).
   sqlite3_stmt* query_stmt(const IndexQueryShape& q) {
     std::string key = fmt::format("{}/{}/{}/{}{}{}{}", q.ids, q.authors, q.kinds, int(q.since), int(q.until),
@@ -648,6 +692,7 @@ std::optional<IndexRow> ArchiveIndex::get(const Id32& id) {
 std::vector<IndexRow> ArchiveIndex::query(const IndexQuery& q) {
   auto& im = *impl_;
   const PreparedQuery pq(q, /*count=*/false);
+  if (tag_walk_fits(pq.shape)) return im.tag_walk(pq, q, last_seq());
   StmtUse use(im.query_stmt(pq.shape));
   im.bind_query(use.get(), pq, q);
   std::vector<IndexRow> out;

@@ -15,6 +15,41 @@ std::string param(std::size_t n) { return fmt::format("?{}", n); }
 
 }  // namespace
 
+bool tag_walk_fits(const IndexQueryShape& q) {
+  return q.limit && !q.count && q.ids == 0 && q.tag_values.size() == 1 && q.tag_values[0] > 0;
+}
+
+std::string tag_walk_sql(const IndexQueryShape& q, const char* columns) {
+  std::size_t next = 3;
+  // tags.created_at is the event's: the B-tree (part, key, created_at, seq) yields the rows newest
+  // first, and only ties within a second are sorted by id, so the walk stops at the limit. CROSS JOIN
+  // keeps tags outside; the unary + keeps the events indexes out.
+  std::string sql = fmt::format(
+      "SELECT {} FROM tags CROSS JOIN events ON events.seq = tags.seq WHERE tags.part = ?1 AND tags.key = ?2",
+      columns);
+  if (q.authors == 1) {
+    sql += " AND +events.aid = (SELECT aid FROM authors WHERE pubkey = " + param(next++) + ")";
+  } else if (q.authors > 1) {
+    sql += " AND +events.aid IN (SELECT aid FROM authors WHERE pubkey IN (";
+    for (std::size_t i = 0; i < q.authors; ++i) {
+      if (i) sql += ',';
+      sql += param(next++);
+    }
+    sql += "))";
+  }
+  if (q.kinds) {
+    sql += " AND +events.kind IN (";
+    for (std::size_t i = 0; i < q.kinds; ++i) {
+      if (i) sql += ',';
+      sql += param(next++);
+    }
+    sql += ")";
+  }
+  if (q.since) sql += " AND tags.created_at >= " + param(next++);
+  if (q.until) sql += " AND tags.created_at <= " + param(next++);
+  return sql + " ORDER BY tags.created_at DESC, events.id ASC LIMIT " + param(next);
+}
+
 std::string index_query_sql(const IndexQueryShape& q, const char* columns, const char* from,
                             std::size_t max_branches) {
   const List ids{"events.id", 1, q.ids};

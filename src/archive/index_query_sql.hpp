@@ -31,4 +31,13 @@ struct IndexQueryShape {
 std::string index_query_sql(const IndexQueryShape& shape, const char* columns, const char* from,
                             std::size_t max_branches);
 
+// A limited query with one tag condition and no ids can instead walk the tags B-tree one (part, value
+// key) at a time, newest first: each walk reads rows only until its limit is served, where the query above
+// gathers and sorts every row of the tag (a pubkey mentioned 124k times, for 500 reactions). The caller
+// merges the walks (tag_walk_fits()).
+bool tag_walk_fits(const IndexQueryShape& shape);
+// One walk: parameters ?1 the part, ?2 the value's key, then authors, kinds, since, until, limit in
+// index_query_sql()'s order. Results in NIP-01 order.
+std::string tag_walk_sql(const IndexQueryShape& shape, const char* columns);
+
 }  // namespace pb
