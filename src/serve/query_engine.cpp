@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::size_t kMinPageRows = 16;
 constexpr std::size_t kMaxPageRows = 1024;
+constexpr std::uint64_t kMaxReserveEvents = 1 << 17;  // ~26 MB of Event: a broad answer grows past it
 
 std::size_t page_rows_for(std::uint64_t wanted) {
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(wanted + 1, kMinPageRows, kMaxPageRows));
@@ -222,6 +223,12 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
   latest_.clear();  // remembered versions are valid within one slice
   sync_deletions();
   counters_.rows_examined = p.rows_examined;
+  if (p.next_filter == 0 && p.events.empty()) {
+    // Sized once for the limits (growing a 100k-event answer moved it ~17 times, into fresh pages).
+    std::uint64_t room = 0;
+    for (const Filter& f : filters) room += effective_limit(f);
+    p.events.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(room, kMaxReserveEvents)));
+  }
   for (; p.next_filter < filters.size(); ++p.next_filter) {
     const Filter& f = filters[p.next_filter];
     FilterScan& at = p.scans[p.next_filter];
