@@ -3,6 +3,9 @@
 #include <deque>
 #include <mutex>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -53,18 +56,22 @@ class WsSession final : public WsServerSession, public Connection, public std::e
   }
 
   bool send(std::string text) override {
-    if (!open_.load()) return false;
-    const std::size_t n = text.size();
-    if (pending_.fetch_add(n) + n > slot_core().options.ws_max_pending_send_bytes) {
-      pending_.fetch_sub(n);
-      asio::post(ws_.get_executor(), [self = shared_from_this()] {
-        self->finish(reason::send_queue_full, asio::error::no_buffer_space);
-      });
-      return false;
-    }
+    if (!reserve(text.size())) return false;
     asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
       if (self->closed_) return;
       self->queue_.push_back(std::move(t));
+      self->flush();
+    });
+    return true;
+  }
+
+  bool send_all(std::vector<std::string> texts) override {
+    std::size_t n = 0;
+    for (const auto& t : texts) n += t.size();
+    if (!reserve(n)) return false;
+    asio::post(ws_.get_executor(), [self = shared_from_this(), ts = std::move(texts)]() mutable {
+      if (self->closed_) return;
+      for (auto& t : ts) self->queue_.push_back(std::move(t));
       self->flush();
     });
     return true;
@@ -142,8 +149,32 @@ class WsSession final : public WsServerSession, public Connection, public std::e
     do_read();
   }
 
+  // Counts n more bytes of pending output; over the cap the session is closed and false returned.
+  bool reserve(std::size_t n) {
+    if (!open_.load()) return false;
+    if (pending_.fetch_add(n) + n > slot_core().options.ws_max_pending_send_bytes) {
+      pending_.fetch_sub(n);
+      asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        self->finish(reason::send_queue_full, asio::error::no_buffer_space);
+      });
+      return false;
+    }
+    return true;
+  }
+
+  // TCP_CORK while more messages wait: their frames leave in full segments, not one packet each (the
+  // socket has TCP_NODELAY); the cork comes off as soon as the queue is empty.
+  void set_cork(bool on) {
+    if (corked_ == on) return;
+    corked_ = on;
+    error_code ignored;
+    ws_.next_layer().socket().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on), ignored);
+  }
+
   void flush() {
+    if (queue_.empty()) set_cork(false);
     if (writing_ || queue_.empty() || closed_ || closing_) return;
+    if (queue_.size() > 1) set_cork(true);
     writing_ = true;
     ws_.text(true);
     ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
@@ -204,7 +235,7 @@ class WsSession final : public WsServerSession, public Connection, public std::e
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> open_{false};
   bool deflate_ = false;
-  bool reading_ = false, paused_ = false, writing_ = false, closing_ = false, closed_ = false;
+  bool reading_ = false, paused_ = false, writing_ = false, closing_ = false, closed_ = false, corked_ = false;
   std::string_view close_reason_;
   std::mutex mutex_;  // guards handlers_ (set_handlers may be called from any thread)
   WsSessionHandlers handlers_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <boost/system/error_code.hpp>
 
@@ -28,6 +29,10 @@ class WsServerSession {
   // Queues a text message. Thread-safe. If the pending output would exceed the cap, the session is closed
   // (reason "send queue full": a peer that does not read is dropped) and false is returned.
   virtual bool send(std::string text) = 0;
+  // Queues several text messages, in order, as one hand-over to the connection's thread (cheaper than one
+  // send() each for a burst: one wake-up, and the socket is corked while the burst is written). The cap
+  // applies to their total. Thread-safe.
+  virtual bool send_all(std::vector<std::string> texts) = 0;
   // Graceful close with a close frame carrying `why` (bounded wait). Thread-safe. on_close: "closed locally".
   virtual void close(std::string why) = 0;
   // Restarts reading after on_message returned false. Thread-safe.

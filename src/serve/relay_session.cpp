@@ -31,11 +31,12 @@ bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, Req
     sub->closed = true;
     return true;
   }
-  for (const Event& ev : progress.events) {
-    if (!sub->send(event_message(sub->id, ev))) return true;
-    ++ctx.metrics.events_sent;
-  }
-  if (!sub->send(eose_message(sub->id))) return true;
+  std::vector<std::string> answer;
+  answer.reserve(progress.events.size() + 1);
+  for (const Event& ev : progress.events) answer.push_back(event_message(sub->id, ev));
+  answer.push_back(eose_message(sub->id));
+  if (!sub->send_all(std::move(answer))) return true;
+  ctx.metrics.events_sent += progress.events.size();
   if (ctx.tail && progress.max_seq) ctx.tail->add(sub, *progress.max_seq);
   return true;
 }

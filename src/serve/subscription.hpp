@@ -24,6 +24,11 @@ struct Subscription {
     const auto s = session.lock();
     return s && s->send(std::move(message));
   }
+  bool send_all(std::vector<std::string> messages) const {
+    if (closed.load()) return false;
+    const auto s = session.lock();
+    return s && s->send_all(std::move(messages));
+  }
 };
 
 }  // namespace pb::serve

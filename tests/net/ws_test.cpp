@@ -278,6 +278,49 @@ TEST(WsClientServer, SlowReaderIsDisconnectedOthersStillServed) {
   ASSERT_TRUE(slow.wait_closed());
 }
 
+// send_all: a burst arrives whole and in order, and single messages after it still do (the socket is
+// corked while the burst is written; a cork left on would delay them by Linux's 200 ms ceiling, which this
+// test cannot see without timing).
+TEST(WsClientServer, SendAllDeliversABurstInOrderThenSingleMessages) {
+  IoThread io;
+  EchoServer server(io.io());
+  server.on_text = [](WsServerSession& s, const std::string& m) {
+    if (m != "burst") return void(s.send(std::string("single ").append(m)));
+    std::vector<std::string> burst;
+    for (int i = 0; i < 300; ++i) burst.push_back(std::string("b").append(std::to_string(i)));
+    ASSERT_TRUE(s.send_all(std::move(burst)));
+  };
+  ClientProbe probe;
+  auto client = make_client(io.io(), server.url(), probe);
+  ASSERT_TRUE(probe.wait_open()) << probe.reason();
+  ASSERT_TRUE(client->send("burst"));
+  ASSERT_TRUE(probe.wait_messages(300));
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(probe.messages[i], std::string("b").append(std::to_string(i)));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client->send(std::to_string(i)));
+    ASSERT_TRUE(probe.wait_messages(301 + i));
+    EXPECT_EQ(probe.messages[300 + i], std::string("single ").append(std::to_string(i)));
+  }
+}
+
+// The cap applies to a burst's total: over it nothing is queued and the session is closed.
+TEST(WsClientServer, SendAllOverTheCapClosesTheSession) {
+  IoThread io;
+  HttpServerOptions so;
+  so.ws_max_pending_send_bytes = 10'000;
+  EchoServer server(io.io(), so);
+  ClientProbe probe;
+  auto client = make_client(io.io(), server.url(), probe);
+  ASSERT_TRUE(probe.wait_open());
+  ASSERT_TRUE(server.wait_sessions(1));
+  auto session = server.session(0);
+  EXPECT_FALSE(session->send_all(std::vector<std::string>(11, std::string(1000, 'x'))));
+  ASSERT_TRUE(server.wait_close_reasons(1));
+  EXPECT_EQ(server.close_reasons[0], reason::send_queue_full);
+  ASSERT_TRUE(probe.wait_closed());
+  EXPECT_EQ(probe.messages.size(), 0u);
+}
+
 TEST(WsClientServer, StopClosesOpenSessionsAndIoRunReturns) {
   auto io = std::make_unique<IoThread>(2);
   auto server = std::make_unique<EchoServer>(io->io());
