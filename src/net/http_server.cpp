@@ -2,6 +2,7 @@
 #include "net/http_server.hpp"
 
 #include <array>
+#include <deque>
 #include <exception>
 
 #include <boost/asio/dispatch.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "net/body_stream.hpp"
 #include "net/detail/server_core.hpp"
 
 namespace pb::net {
@@ -188,6 +190,7 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
 
   void write_response(Response r, bool keep_alive) {
     if (!slot_ || writing_) return;
+    if (r.stream) return start_stream(std::move(r), keep_alive);
     writing_ = true;
     busy_ = true;
     keep_alive = keep_alive && !stopping_;
@@ -213,7 +216,76 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     });
   }
 
+  // ---- A chunked body from a BodyStream: the head at once, then each piece as the producer writes it.
+  void start_stream(Response r, bool keep_alive) {
+    writing_ = true;
+    busy_ = true;
+    body_ = std::move(r.stream);
+    body_end_ = BodyStream::End::open;
+    body_keep_alive_ = keep_alive && !stopping_;
+    head_.emplace(static_cast<http::status>(r.status), 11);
+    head_->set(http::field::server, opts().server_name);
+    head_->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) head_->insert(k, v);
+    head_->keep_alive(body_keep_alive_);
+    head_->chunked(true);
+    head_writer_.emplace(*head_);
+    stream_.expires_after(opts().write_timeout);
+    http::async_write_header(stream_, *head_writer_, [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec) return self->end_stream(false);
+      // The wake-up owns the session while it waits for the producer (no I/O is pending then); the cycle
+      // ends when the stream does (end_stream/close_now abandon it, which drops the wake-up).
+      self->body_->on_ready([self] { asio::post(self->ex_, [self] { self->pump_body(); }); });
+    });
+  }
+
+  void pump_body() {
+    if (!body_ || chunk_writing_) return;
+    for (auto& piece : body_->take(body_end_)) pieces_.push_back(std::move(piece));
+    if (body_end_ == BodyStream::End::aborted) return end_stream(false);
+    if (!pieces_.empty()) {
+      chunk_writing_ = true;
+      chunk_ = std::move(pieces_.front());
+      pieces_.pop_front();
+      stream_.expires_after(opts().write_timeout);
+      asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)), [self = shared_from_this()](error_code ec, std::size_t) {
+        self->chunk_writing_ = false;
+        if (ec) return self->end_stream(false);
+        self->pump_body();
+      });
+    } else if (body_end_ == BodyStream::End::finished) {
+      chunk_writing_ = true;
+      stream_.expires_after(opts().write_timeout);
+      asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](error_code ec, std::size_t) {
+        self->chunk_writing_ = false;
+        self->end_stream(!ec);
+      });
+    }  // else: wait for the producer's next wake-up
+  }
+
+  void end_stream(bool complete) {
+    if (body_) body_->abandon();
+    body_.reset();
+    pieces_.clear();
+    chunk_.clear();
+    head_writer_.reset();
+    head_.reset();
+    writing_ = false;
+    busy_ = false;
+    if (!complete) return close_now();
+    if (!body_keep_alive_ || stopping_) {
+      stream_.expires_never();
+      slot_.reset();
+      return linger_close(std::move(stream_));
+    }
+    do_read();
+  }
+
   void close_now() {
+    if (body_) {
+      body_->abandon();
+      body_.reset();
+    }
     if (!slot_) return;  // already closed, lingering, or handed over to a WebSocket session
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -228,6 +300,15 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
+  // A streamed body (start_stream): its head, the queue taken from the producer, the chunk being written.
+  std::shared_ptr<BodyStream> body_;
+  std::optional<http::response<http::empty_body>> head_;
+  std::optional<http::response_serializer<http::empty_body>> head_writer_;
+  std::deque<std::string> pieces_;
+  std::string chunk_;
+  BodyStream::End body_end_ = BodyStream::End::open;
+  bool chunk_writing_ = false;
+  bool body_keep_alive_ = false;
   bool request_keep_alive_ = true;
   bool busy_ = false;     // a request is being handled or answered
   bool writing_ = false;

@@ -11,6 +11,8 @@
 
 namespace pb::net {
 
+class BodyStream;  // net/body_stream.hpp
+
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
@@ -35,6 +37,7 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   HeaderList headers;  // extra headers (Content-Length, Connection and Server are set by the server)
   std::string body;
+  std::shared_ptr<BodyStream> stream;  // set: the body comes through it, chunked, and `body` is ignored
 
   static Response text(int status, std::string body);
   static Response json(int status, std::string body);

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <optional>
+#include <utility>
 
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
+#include "net/body_stream.hpp"
 #include "nostr/hex.hpp"
 #include "nostr/json_writer.hpp"
 #include "serve/filter_list.hpp"
@@ -33,21 +36,21 @@ bool accepts_nostr_json(const Request& req) {
   return accept && accept->find("application/nostr+json") != std::string_view::npos;
 }
 
-std::string jsonl(const std::vector<Event>& events) {
-  // Reserved once: a 100k-event answer is ~110 MB, and growing into it copied it about twice over.
-  std::size_t estimate = 0;
+// The answer as JSONL, in pieces of ~256 KiB handed to the connection as they are made: a 100k-event
+// answer (~110 MB) is sent while the rest is serialized, and never held whole.
+void stream_jsonl(const std::vector<Event>& events, net::BodyStream& out) {
+  constexpr std::size_t kPieceBytes = 256 * 1024;
+  std::string piece;
   for (const Event& ev : events) {
-    estimate += 400 + ev.content.size();
-    for (const auto& tag : ev.tags)
-      for (const auto& v : tag) estimate += v.size() + 4;
+    if (piece.capacity() < kPieceBytes) piece.reserve(kPieceBytes + kPieceBytes / 4);
+    append_event_json(piece, ev);
+    piece += '\n';
+    if (piece.size() < kPieceBytes) continue;
+    out.write(std::exchange(piece, {}));
+    if (out.abandoned()) return;  // the client is gone
   }
-  std::string out;
-  out.reserve(estimate);
-  for (const Event& ev : events) {
-    append_event_json(out, ev);
-    out += '\n';
-  }
-  return out;
+  out.write(std::move(piece));
+  out.finish();
 }
 
 // Runs one slice of a query job's body (which returns nothing while the query is unfinished), answering a
@@ -154,14 +157,26 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
   }
   auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = ReqProgress{}](
                   WorkerContext& w) mutable {
-    return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
+    std::shared_ptr<net::BodyStream> body;
+    const bool done = answer_slice(ctx, responder, [&]() -> std::optional<Response> {
       const auto deadline = std::chrono::steady_clock::now() + w.slice;
       if (!w.engine.req_step(filters, progress, deadline)) return std::nullopt;
       ctx.metrics.events_sent += progress.events.size();
-      Response r = Response::text(200, jsonl(progress.events));
+      body = std::make_shared<net::BodyStream>();
+      Response r = Response::text(200, "");
       r.content_type = "application/x-ndjson";
+      r.stream = body;
       return r;
     });
+    if (body) {
+      try {
+        stream_jsonl(progress.events, *body);
+      } catch (const std::exception& e) {
+        spdlog::warn("serve: JSONL answer abandoned: {}", e.what());
+        body->abort();  // the client sees the body end early, never a complete-looking short answer
+      }
+    }
+    return done;
   };
   if (!ctx_.pool.try_submit_sliced(std::move(step))) {
     ++ctx_.metrics.refused_busy;

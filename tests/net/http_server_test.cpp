@@ -1,8 +1,14 @@
 // HttpServer: routing data, limits, keep-alive, deferred responses, connection cap.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <thread>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/body_stream.hpp"
 #include "net/http_server.hpp"
 #include "ws_fixtures.hpp"
 
@@ -13,6 +19,8 @@ namespace {
 //          /big   -> 8 MB body
 //          /later -> answered from a worker thread
 //          /drop  -> the Responder is dropped without an answer
+//          /stream?n=N&abort=1 -> N pieces "piece i;" streamed from a worker thread (chunked), then the end
+//                                 (or an abort: the connection closes mid-body)
 //          else   -> 404
 class HttpFixture : public ::testing::Test {
  protected:
@@ -34,6 +42,35 @@ class HttpFixture : public ::testing::Test {
           r.headers.emplace_back("X-Worker", "1");
           res.respond(std::move(r));
         });
+      } else if (req.path == "/stream") {
+        const int n = std::stoi(std::string(req.query_param("n").value_or("3")));
+        const bool abort = req.query_param("abort").has_value();
+        auto body = std::make_shared<BodyStream>();
+        Response head = Response::text(200, "");
+        head.content_type = "application/x-ndjson";
+        head.stream = body;
+        res.respond(std::move(head));
+        std::lock_guard lock(workers_mutex);
+        workers.emplace_back([body, n, abort] {
+          for (int i = 0; i < n; ++i) body->write("piece " + std::to_string(i) + ";");
+          if (abort) body->abort(); else body->finish();
+        });
+      } else if (req.path == "/endless") {
+        auto body = std::make_shared<BodyStream>();
+        Response head = Response::text(200, "");
+        head.stream = body;
+        res.respond(std::move(head));
+        std::lock_guard lock(workers_mutex);
+        workers.emplace_back([this, body] {
+          // Paced, and bounded (30 s): the test waits for the abandonment, it does not race it.
+          const std::string piece(16 * 1024, 'e');
+          for (int i = 0; i < 30'000 && !body->abandoned(); ++i) {
+            body->write(piece);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          endless_saw_abandon = body->abandoned();
+          body->finish();
+        });
       } else if (req.path == "/drop") {
         // res goes out of scope unanswered
       } else {
@@ -53,6 +90,7 @@ class HttpFixture : public ::testing::Test {
   std::uint16_t port = 0;
   std::mutex workers_mutex;
   std::vector<std::thread> workers;
+  std::atomic<bool> endless_saw_abandon{false};
 };
 
 TEST_F(HttpFixture, GetWithDecodedQueryAndCaseInsensitiveHeader) {
@@ -132,6 +170,57 @@ TEST_F(HttpFixture, ResponseCompletedFromAnotherThread) {
   auto again = c.request("GET", "/echo");  // the connection is still usable
   ASSERT_TRUE(again.ok);
   EXPECT_EQ(again.status, 200);
+}
+
+TEST_F(HttpFixture, StreamedBodyArrivesChunkedAndTheConnectionStaysUsable) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/stream?n=2000");
+  ASSERT_TRUE(r.ok) << r.error << " status " << r.status << " body " << r.body.size();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(r.headers["content-type"], "application/x-ndjson");
+  std::string want;
+  for (int i = 0; i < 2000; ++i) want += "piece " + std::to_string(i) + ";";
+  EXPECT_EQ(r.body, want);
+  auto empty = c.request("GET", "/stream?n=0");  // keep-alive: the same connection, an empty body
+  ASSERT_TRUE(empty.ok) << empty.error;
+  EXPECT_EQ(empty.body, "");
+  auto again = c.request("GET", "/echo");
+  ASSERT_TRUE(again.ok);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(server->stats().accepted, 1u);
+}
+
+TEST_F(HttpFixture, AbortedStreamClosesTheConnectionMidBody) {
+  start();
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/stream?n=5&abort=1");
+  EXPECT_FALSE(r.ok);  // the body never ends: the client sees the connection close before the last chunk
+}
+
+// A client that leaves mid-body: the producer is told (abandoned()) and stops, and the server goes on.
+TEST_F(HttpFixture, StreamToAClientThatLeavesIsAbandoned) {
+  start();
+  {
+    boost::asio::io_context cio;
+    boost::asio::ip::tcp::socket sock(cio);
+    sock.connect({loopback(), port});
+    const std::string req = "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n";
+    boost::asio::write(sock, boost::asio::buffer(req));
+    std::array<char, 4096> buf{};
+    ASSERT_GT(sock.read_some(boost::asio::buffer(buf)), 0u);  // the head and the first bytes
+  }  // closed mid-body
+  {
+    std::lock_guard lock(workers_mutex);
+    for (auto& t : workers) t.join();
+    workers.clear();
+  }
+  EXPECT_TRUE(endless_saw_abandon.load());
+  HttpTestClient c(port);
+  auto r = c.request("GET", "/echo");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
 }
 
 TEST_F(HttpFixture, DroppedResponderAnswers500) {
