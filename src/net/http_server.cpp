@@ -173,6 +173,7 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
       return;
     }
     request_keep_alive_ = breq.keep_alive();
+    request_http10_ = breq.version() < 11;
     busy_ = true;
     if (!core.handlers.on_request) return write_response(Response::text(404, "not found\n"), request_keep_alive_);
     struct Sink : detail::ResponseSink {
@@ -228,6 +229,13 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     head_->set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) head_->insert(k, v);
     head_->keep_alive(body_keep_alive_);
+    if (request_http10_) {  // no chunked encoding in HTTP/1.0: the body is gathered and sent whole
+      unchunked_.emplace(std::move(r));
+      unchunked_->stream.reset();
+      unchunked_->body.clear();
+      head_.reset();
+      return body_->on_ready([self = shared_from_this()] { asio::post(self->ex_, [self] { self->pump_body(); }); });
+    }
     head_->chunked(true);
     head_writer_.emplace(*head_);
     stream_.expires_after(opts().write_timeout);
@@ -243,6 +251,14 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     if (!body_ || chunk_writing_) return;
     for (auto& piece : body_->take(body_end_)) pieces_.push_back(std::move(piece));
     if (body_end_ == BodyStream::End::aborted) return end_stream(false);
+    if (unchunked_) {
+      for (auto& piece : pieces_) unchunked_->body += piece;
+      pieces_.clear();
+      if (body_end_ != BodyStream::End::finished) return;
+      Response whole = std::move(*unchunked_);
+      end_stream(false, /*close=*/false);
+      return write_response(std::move(whole), body_keep_alive_);
+    }
     if (!pieces_.empty()) {
       chunk_writing_ = true;
       chunk_ = std::move(pieces_.front());
@@ -263,15 +279,18 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     }  // else: wait for the producer's next wake-up
   }
 
-  void end_stream(bool complete) {
+  // close=false: only the stream's state is dropped (an HTTP/1.0 answer is then written whole).
+  void end_stream(bool complete, bool close = true) {
     if (body_) body_->abandon();
     body_.reset();
     pieces_.clear();
     chunk_.clear();
     head_writer_.reset();
     head_.reset();
+    unchunked_.reset();
     writing_ = false;
     busy_ = false;
+    if (!close) return;
     if (!complete) return close_now();
     if (!body_keep_alive_ || stopping_) {
       stream_.expires_never();
@@ -309,6 +328,8 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
   BodyStream::End body_end_ = BodyStream::End::open;
   bool chunk_writing_ = false;
   bool body_keep_alive_ = false;
+  std::optional<Response> unchunked_;  // HTTP/1.0: the streamed body gathered here
+  bool request_http10_ = false;
   bool request_keep_alive_ = true;
   bool busy_ = false;     // a request is being handled or answered
   bool writing_ = false;

@@ -199,6 +199,24 @@ TEST_F(HttpFixture, AbortedStreamClosesTheConnectionMidBody) {
   EXPECT_FALSE(r.ok);  // the body never ends: the client sees the connection close before the last chunk
 }
 
+// HTTP/1.0 has no chunked encoding: a streamed body is gathered and sent whole, with its length.
+TEST_F(HttpFixture, StreamedBodyToAnHttp10ClientIsSentWhole) {
+  start();
+  boost::asio::io_context cio;
+  boost::asio::ip::tcp::socket sock(cio);
+  sock.connect({loopback(), port});
+  const std::string req = "GET /stream?n=5 HTTP/1.0\r\nHost: x\r\n\r\n";
+  boost::asio::write(sock, boost::asio::buffer(req));
+  std::string got;
+  std::array<char, 4096> buf{};
+  boost::system::error_code ec;
+  while (!ec) got.append(buf.data(), sock.read_some(boost::asio::buffer(buf), ec));  // until the server closes
+  const std::string body = "piece 0;piece 1;piece 2;piece 3;piece 4;";
+  EXPECT_EQ(got.find("Transfer-Encoding"), std::string::npos) << got;
+  EXPECT_NE(got.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << got;
+  EXPECT_TRUE(got.ends_with("\r\n\r\n" + body)) << got;
+}
+
 // A client that leaves mid-body: the producer is told (abandoned()) and stops, and the server goes on.
 TEST_F(HttpFixture, StreamToAClientThatLeavesIsAbandoned) {
   start();
