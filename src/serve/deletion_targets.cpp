@@ -17,9 +17,9 @@ bool names_an_event(IndexTag t) {
 
 }  // namespace
 
-bool DeletionTargets::may_target(IndexTag key) const {
-  std::shared_lock lock(mu_);
-  return keys_.contains(key.key);
+DeletionTargets::Snapshot DeletionTargets::snapshot() const {
+  std::lock_guard lock(mu_);
+  return {base_, delta_};
 }
 
 bool DeletionTargets::collect(ArchiveIndex& index, std::int64_t from, std::int64_t upto, const Loader& load,
@@ -48,8 +48,27 @@ bool DeletionTargets::collect(ArchiveIndex& index, std::int64_t from, std::int64
 }
 
 void DeletionTargets::publish(std::unordered_set<std::int64_t>& keys, std::uint64_t deletions, std::int64_t covered) {
-  std::unique_lock lock(mu_);
-  keys_.merge(keys);
+  constexpr std::size_t kMinDelta = 4096;
+  // Built outside the lock (only catch-ups publish, one at a time): readers keep the old sets meanwhile.
+  Snapshot now = snapshot();
+  if (!keys.empty()) {
+    auto delta = std::make_shared<Keys>(*now.delta);
+    for (const std::int64_t k : keys)
+      if (!now.base->contains(k)) delta->insert(k);
+    if (delta->size() > std::max(kMinDelta, now.base->size() / 8)) {
+      auto base = std::make_shared<Keys>(*now.base);
+      base->merge(*delta);
+      now.base = std::move(base);
+      now.delta = std::make_shared<const Keys>();
+    } else {
+      now.delta = std::move(delta);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    base_ = std::move(now.base);
+    delta_ = std::move(now.delta);
+  }
   deletions_ += deletions;
   covered_.store(covered, std::memory_order_release);
 }
@@ -86,10 +105,8 @@ void DeletionTargets::catch_up(ArchiveIndex& index, std::int64_t upto, const Loa
 DeletionTargetsStats DeletionTargets::stats() const {
   DeletionTargetsStats s;
   s.ready = covered() >= 0;
-  {
-    std::shared_lock lock(mu_);
-    s.keys = keys_.size();
-  }
+  const Snapshot now = snapshot();
+  s.keys = now.base->size() + now.delta->size();
   s.deletions = deletions_.load(std::memory_order_relaxed);
   s.cleared = cleared_.load(std::memory_order_relaxed);
   return s;

@@ -13,7 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
+#include <memory>
 #include <stop_token>
 #include <unordered_set>
 
@@ -31,12 +31,22 @@ struct DeletionTargetsStats {
 class DeletionTargets {
  public:
   using Loader = std::function<std::optional<Event>(const IndexRow&)>;
+  using Keys = std::unordered_set<std::int64_t>;
+
+  // An immutable view, taken once per slice and read without locks: a large base and a small delta of
+  // what came since, so a catch-up copies the delta, not the whole set (the base is rebuilt only once the
+  // delta has grown to an eighth of it).
+  struct Snapshot {
+    std::shared_ptr<const Keys> base, delta;
+    bool may_target(IndexTag key) const { return base->contains(key.key) || delta->contains(key.key); }
+  };
+  Snapshot snapshot() const;
 
   // Every deletion with seq <= covered() is in the set; -1 until build() has finished (or when a
   // kind-5 event could not be read: then the set is never used).
   std::int64_t covered() const { return covered_.load(std::memory_order_acquire); }
   // Whether a deletion up to covered() may name this key (an `e` id's or an `a` address's IndexTag).
-  bool may_target(IndexTag key) const;
+  bool may_target(IndexTag key) const { return snapshot().may_target(key); }
   void count_cleared() { cleared_.fetch_add(1, std::memory_order_relaxed); }
 
   // The first build: the rows up to `upto` in seq order (a day file's rows follow its members, so each
@@ -53,8 +63,9 @@ class DeletionTargets {
                std::unordered_set<std::int64_t>& keys, std::uint64_t& deletions, const std::stop_token& stop);
   void publish(std::unordered_set<std::int64_t>& keys, std::uint64_t deletions, std::int64_t covered);
 
-  mutable std::shared_mutex mu_;  // guards keys_
-  std::unordered_set<std::int64_t> keys_;
+  mutable std::mutex mu_;  // guards the two pointers (the sets they point to never change)
+  std::shared_ptr<const Keys> base_ = std::make_shared<const Keys>();
+  std::shared_ptr<const Keys> delta_ = std::make_shared<const Keys>();
   std::atomic<std::int64_t> covered_{-1};
   std::mutex catch_up_mu_;  // one catch-up at a time; the others wait and find it done
   bool broken_ = false;     // guarded by catch_up_mu_

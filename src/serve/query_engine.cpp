@@ -136,8 +136,8 @@ bool QueryEngine::served(const Event& ev) {
 // SQL counts and look-ups; only an addressable event's d tag needs the event itself.
 bool QueryEngine::deleted(const StoredKey& k, const std::optional<std::string>& address) {
   if (k.kind == 5) return false;
-  if (use_deletions_ && !deletions_->may_target(index_tag('e', to_hex(k.id), hasher_)) &&
-      (!address || !deletions_->may_target(index_tag('a', *address, hasher_)))) {
+  if (use_deletions_ && !deletion_view_.may_target(index_tag('e', to_hex(k.id), hasher_)) &&
+      (!address || !deletion_view_.may_target(index_tag('a', *address, hasher_)))) {
     deletions_->count_cleared();
     return false;
   }
@@ -159,6 +159,7 @@ void QueryEngine::sync_deletions() {
   const std::int64_t last = index_.last_seq();
   deletions_->catch_up(index_, last, [this](const IndexRow& row) { return load(row); });
   use_deletions_ = deletions_->covered() >= last;
+  if (use_deletions_) deletion_view_ = deletions_->snapshot();
 }
 
 bool QueryEngine::row_served(const StoredKey& k) {

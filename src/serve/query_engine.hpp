@@ -126,6 +126,7 @@ class QueryEngine {
   std::unordered_map<std::string, Id32> latest_;  // address -> served id, cleared per call / slice
   DeletionTargets* deletions_ = nullptr;
   bool use_deletions_ = false;  // the set covers every committed row (set per call / slice)
+  DeletionTargets::Snapshot deletion_view_;  // the set as of this call / slice
   Sha256Hasher hasher_;
 };
 

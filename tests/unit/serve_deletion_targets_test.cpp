@@ -83,6 +83,42 @@ TEST_F(DeletionTargetsTest, BuildNamesWhatDeletionsNameAndCatchUpAddsLaterOnes) 
   EXPECT_EQ(set.stats().deletions, 2u);
 }
 
+// Catch-ups go into a small delta beside the base; past an eighth of the base (at least 4096 keys) the
+// delta is folded in. Either way every key is named once, and a snapshot taken before stays as it was.
+TEST_F(DeletionTargetsTest, CatchUpsGrowADeltaThatIsFoldedIntoTheBase) {
+  const Event a = make(1, {}, 1700000000);
+  test::write_archive(dir_.path(), {a, make(5, {{"e", to_hex(a.id)}}, 1700000001)});
+  ArchiveIndex index = open_archive_index(dir_.path());
+  QueryEngine engine(index, cache_, limits_);
+  DeletionTargets set;
+  set.build(index, index.last_seq(), loader(engine));
+  const DeletionTargets::Snapshot before = set.snapshot();
+  auto commit_deletion = [&](int first, int count, std::int64_t at) {
+    std::vector<Tag> tags;
+    for (int i = first; i < first + count; ++i) tags.push_back({"e", "target " + std::to_string(i)});
+    const Event del = make(5, std::move(tags), at);
+    ArchiveWriter w(dir_.path(), {});
+    std::string rec;
+    append_record(rec, del);
+    ASSERT_TRUE(w.add({del.id, del.pubkey, del.created_at, del.kind, rec, index_tags(del)}));
+    w.commit();
+  };
+  commit_deletion(0, 100, 1700000002);  // small: stays in the delta
+  set.catch_up(index, index.last_seq(), loader(engine));
+  EXPECT_EQ(set.snapshot().base, before.base);
+  EXPECT_EQ(set.snapshot().delta->size(), before.delta->size() + 100u);
+  commit_deletion(50, 5000, 1700000003);  // overlaps by 50, and makes the delta too big: folded in
+  set.catch_up(index, index.last_seq(), loader(engine));
+  EXPECT_NE(set.snapshot().base, before.base);
+  EXPECT_EQ(set.snapshot().delta->size(), 0u);
+  EXPECT_EQ(set.stats().keys, 1u + 5050u);
+  for (int i : {0, 49, 50, 99, 100, 5049}) EXPECT_TRUE(set.may_target(index_tag('e', "target " + std::to_string(i)))) << i;
+  EXPECT_FALSE(set.may_target(index_tag('e', "target 5050")));
+  EXPECT_TRUE(set.may_target(e_key(a)));
+  EXPECT_FALSE(before.may_target(index_tag('e', "target 0")));  // an old snapshot does not change
+  EXPECT_TRUE(before.may_target(e_key(a)));
+}
+
 TEST_F(DeletionTargetsTest, AnUnreadableDeletionLeavesTheSetUnused) {
   const Event a = make(1, {}, 1700000000);
   test::write_archive(dir_.path(), {a, make(5, {{"e", to_hex(a.id)}}, 1700000001)});
