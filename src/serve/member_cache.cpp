@@ -139,6 +139,14 @@ std::shared_ptr<const DecodedMember> MemberCache::get(const std::string& file_na
   return member;
 }
 
+std::shared_ptr<const DecodedMember> MemberCache::get_uncached(const std::string& file_name, std::uint64_t offset) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = map_.find(file_name + '@' + std::to_string(offset)); it != map_.end()) return it->second.member;
+  }
+  return decode(file_name, offset);
+}
+
 void MemberCache::insert_locked(const Key& key, std::shared_ptr<const DecodedMember> member) {
   if (map_.count(key) || member->bytes > max_bytes_) return;
   lru_.push_front(key);

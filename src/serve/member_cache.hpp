@@ -53,6 +53,9 @@ class MemberCache {
   // yields what decoded cleanly.
   std::shared_ptr<const DecodedMember> get(const std::string& file_name, std::uint64_t offset,
                                            bool* missed = nullptr);
+  // The same, but a miss is decoded for the caller alone and a hit does not count as use: for one-off
+  // scans (the deletion set's build) that must not flush what queries keep here.
+  std::shared_ptr<const DecodedMember> get_uncached(const std::string& file_name, std::uint64_t offset);
   EventCache& events() { return events_; }
   MemberCacheStats stats() const;
   // Drops the entry, if any (compaction replaced the file it was decoded from).

@@ -33,12 +33,20 @@ net::HttpServerOptions http_options(const ServeOptions& o) {
   return h;
 }
 
+constexpr std::size_t kScanCacheKiB = 8 * 1024;
+
 void build_deletion_targets(const ServeOptions& options, MemberCache& cache, DeletionTargets& deletions,
                             std::stop_token stop) {
   try {
-    ArchiveIndex index = open_archive_index(options.dir);
-    QueryEngine loader(index, cache, options.limits);
-    deletions.build(index, index.last_seq(), [&](const IndexRow& row) { return loader.load(row); }, stop);
+    // A scan of every row once: a small page cache, and members read past the shared caches.
+    ArchiveIndex index = ArchiveIndex::open(options.dir / "index.db", ArchiveIndex::Mode::read_only, kScanCacheKiB);
+    const auto load = [&](const IndexRow& row) -> std::optional<Event> {
+      if (auto ev = cache.get_uncached(row.file_name, row.member_offset)->find(row.id)) return ev;
+      const auto fresh = index.get(row.id);  // compaction may have moved it since the row was read
+      if (!fresh) return std::nullopt;
+      return cache.get_uncached(fresh->file_name, fresh->member_offset)->find(row.id);
+    };
+    deletions.build(index, index.last_seq(), load, stop);
   } catch (const std::exception& e) {
     spdlog::warn("serve: deletion set not built ({}): deletions are checked in the index only", e.what());
   }
