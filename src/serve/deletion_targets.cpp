@@ -22,32 +22,35 @@ DeletionTargets::Snapshot DeletionTargets::snapshot() const {
   return {base_, delta_};
 }
 
-bool DeletionTargets::collect(ArchiveIndex& index, std::int64_t from, std::int64_t upto, const Loader& load,
-                              std::unordered_set<std::int64_t>& keys, std::uint64_t& deletions,
-                              const std::stop_token& stop) {
+std::optional<std::int64_t> DeletionTargets::collect(ArchiveIndex& index, std::int64_t from, std::int64_t upto,
+                                                     std::size_t max_rows, const Loader& load, Keys& keys,
+                                                     std::uint64_t& deletions) {
   Sha256Hasher hasher;
-  for (std::int64_t at = from; at < upto && !stop.stop_requested();) {
-    const auto rows = index.rows_after(at, kRowsPerRead);
-    if (rows.empty()) return true;
+  std::size_t read = 0;
+  std::int64_t at = from;
+  while (at < upto && read < max_rows) {
+    const auto rows = index.rows_after(at, std::min(kRowsPerRead, max_rows - read));
+    if (rows.empty()) return upto;  // nothing more is committed up to upto (it was read on this connection)
+    read += rows.size();
     for (const IndexRow& row : rows) {
-      if (row.seq > upto) return true;
+      if (row.seq > upto) return upto;
       at = row.seq;
       if (row.kind != kKindDeletion) continue;
       const auto ev = load(row);
       if (!ev) {
         spdlog::warn("serve: deletion {} (seq {}) could not be read: deletions are checked in the index only",
                      to_hex(row.id), row.seq);
-        return false;
+        return std::nullopt;
       }
       ++deletions;
       for (const IndexTag t : index_tags(*ev, hasher))
         if (names_an_event(t)) keys.insert(t.key);
     }
   }
-  return !stop.stop_requested();
+  return at;
 }
 
-void DeletionTargets::publish(std::unordered_set<std::int64_t>& keys, std::uint64_t deletions, std::int64_t covered) {
+void DeletionTargets::publish(Keys& keys, std::uint64_t deletions, std::int64_t covered) {
   constexpr std::size_t kMinDelta = 4096;
   // Built outside the lock (only catch-ups publish, one at a time): readers keep the old sets meanwhile.
   Snapshot now = snapshot();
@@ -76,30 +79,41 @@ void DeletionTargets::publish(std::unordered_set<std::int64_t>& keys, std::uint6
 void DeletionTargets::build(ArchiveIndex& index, std::int64_t upto, const Loader& load, std::stop_token stop) {
   std::lock_guard lock(catch_up_mu_);
   if (covered() >= 0 || broken_) return;
-  std::unordered_set<std::int64_t> keys;
+  Keys keys;
   std::uint64_t deletions = 0;
-  if (!collect(index, 0, upto, load, keys, deletions, stop)) {
-    broken_ = !stop.stop_requested();
-    return;
+  std::int64_t at = 0;
+  while (at < upto && !stop.stop_requested()) {  // in steps, so a stop is seen within one step
+    const auto reached = collect(index, at, upto, kRowsPerRead, load, keys, deletions);
+    if (!reached) {
+      broken_ = true;
+      return;
+    }
+    at = *reached;
   }
+  if (stop.stop_requested()) return;
   const std::size_t named = keys.size();
   publish(keys, deletions, upto);
   spdlog::info("serve: {} deletions name {} events or addresses (up to seq {})", deletions, named, upto);
 }
 
-void DeletionTargets::catch_up(ArchiveIndex& index, std::int64_t upto, const Loader& load) {
-  if (const auto c = covered(); c < 0 || c >= upto) return;
-  std::lock_guard lock(catch_up_mu_);
+bool DeletionTargets::catch_up(ArchiveIndex& index, std::int64_t upto, const Loader& load, std::size_t max_rows) {
+  if (const auto c = covered(); c < 0 || c >= upto) return c >= upto;
+  // One catch-up at a time; the others go on without the set (SQL) rather than wait for it.
+  std::unique_lock lock(catch_up_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
   const std::int64_t from = covered();
-  if (from < 0 || from >= upto || broken_) return;
-  std::unordered_set<std::int64_t> keys;
+  if (from < 0 || broken_) return false;
+  if (from >= upto) return true;
+  Keys keys;
   std::uint64_t deletions = 0;
-  if (!collect(index, from, upto, load, keys, deletions, {})) {
+  const auto reached = collect(index, from, upto, max_rows, load, keys, deletions);
+  if (!reached) {
     broken_ = true;
     covered_.store(-1, std::memory_order_release);
-    return;
+    return false;
   }
-  publish(keys, deletions, upto);
+  publish(keys, deletions, *reached);
+  return *reached >= upto;
 }
 
 DeletionTargetsStats DeletionTargets::stats() const {

@@ -52,16 +52,21 @@ class DeletionTargets {
   // The first build: the rows up to `upto` in seq order (a day file's rows follow its members, so each
   // member is read about once). Returns early, leaving the set unused, when `stop` is requested.
   void build(ArchiveIndex& index, std::int64_t upto, const Loader& load, std::stop_token stop = {});
-  // Adds the deletions committed after covered() up to `upto`. Nothing before build() has finished.
-  void catch_up(ArchiveIndex& index, std::int64_t upto, const Loader& load);
+  // Adds the deletions committed after covered(), reading at most `max_rows` rows towards `upto` (a
+  // query's slice pays for a bounded part of a big backlog, e.g. after a convert into the served archive).
+  // True when the set then covers `upto`. Nothing before build() has finished; false at once while
+  // another thread is catching up (the caller checks in SQL meanwhile).
+  bool catch_up(ArchiveIndex& index, std::int64_t upto, const Loader& load, std::size_t max_rows = kCatchUpRows);
+  static constexpr std::size_t kCatchUpRows = 16384;
 
   DeletionTargetsStats stats() const;
 
  private:
-  // Reads the rows after `from` up to `upto`: false if a kind-5 event could not be read.
-  bool collect(ArchiveIndex& index, std::int64_t from, std::int64_t upto, const Loader& load,
-               std::unordered_set<std::int64_t>& keys, std::uint64_t& deletions, const std::stop_token& stop);
-  void publish(std::unordered_set<std::int64_t>& keys, std::uint64_t deletions, std::int64_t covered);
+  // Reads up to `max_rows` rows after `from`, not past `upto`: the seq every row up to which was read, or
+  // nothing if a kind-5 event could not be read.
+  std::optional<std::int64_t> collect(ArchiveIndex& index, std::int64_t from, std::int64_t upto, std::size_t max_rows,
+                                      const Loader& load, Keys& keys, std::uint64_t& deletions);
+  void publish(Keys& keys, std::uint64_t deletions, std::int64_t covered);
 
   mutable std::mutex mu_;  // guards the two pointers (the sets they point to never change)
   std::shared_ptr<const Keys> base_ = std::make_shared<const Keys>();

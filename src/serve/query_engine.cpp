@@ -157,8 +157,7 @@ void QueryEngine::sync_deletions() {
   use_deletions_ = false;
   if (!deletions_ || limits_.history || deletions_->covered() < 0) return;
   const std::int64_t last = index_.last_seq();
-  deletions_->catch_up(index_, last, [this](const IndexRow& row) { return load(row); });
-  use_deletions_ = deletions_->covered() >= last;
+  use_deletions_ = deletions_->catch_up(index_, last, [this](const IndexRow& row) { return load(row); });
   if (use_deletions_) deletion_view_ = deletions_->snapshot();
 }
 

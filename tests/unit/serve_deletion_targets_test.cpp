@@ -119,6 +119,42 @@ TEST_F(DeletionTargetsTest, CatchUpsGrowADeltaThatIsFoldedIntoTheBase) {
   EXPECT_TRUE(before.may_target(e_key(a)));
 }
 
+// A backlog (rows committed since the set last caught up) is read in bounded steps: each call reads at
+// most max_rows rows, says whether the set now covers the target, and a deletion counts once read.
+TEST_F(DeletionTargetsTest, ABacklogIsCaughtUpInBoundedSteps) {
+  const Event a = make(1, {}, 1700000000);
+  test::write_archive(dir_.path(), {a});
+  ArchiveIndex index = open_archive_index(dir_.path());
+  QueryEngine engine(index, cache_, limits_);
+  DeletionTargets set;
+  set.build(index, index.last_seq(), loader(engine));
+  const std::int64_t start = set.covered();
+  {
+    ArchiveWriter w(dir_.path(), {});
+    std::string rec;
+    std::vector<Event> later;
+    for (int i = 0; i < 11; ++i) later.push_back(make(1, {}, 1700000100 + i));
+    later.push_back(make(5, {{"e", to_hex(a.id)}}, 1700000200));  // the 12th row
+    for (const Event& e : later) {
+      rec.clear();
+      append_record(rec, e);
+      ASSERT_TRUE(w.add({e.id, e.pubkey, e.created_at, e.kind, rec, index_tags(e)}));
+    }
+    w.commit();
+  }
+  const std::int64_t last = index.last_seq();
+  ASSERT_EQ(last, start + 12);
+  EXPECT_FALSE(set.catch_up(index, last, loader(engine), 5));
+  EXPECT_EQ(set.covered(), start + 5);
+  EXPECT_FALSE(set.catch_up(index, last, loader(engine), 5));
+  EXPECT_EQ(set.covered(), start + 10);
+  EXPECT_FALSE(set.may_target(e_key(a)));
+  EXPECT_TRUE(set.catch_up(index, last, loader(engine), 5));
+  EXPECT_EQ(set.covered(), last);
+  EXPECT_TRUE(set.may_target(e_key(a)));
+  EXPECT_TRUE(set.catch_up(index, last, loader(engine), 5));  // nothing new: covered already
+}
+
 TEST_F(DeletionTargetsTest, AnUnreadableDeletionLeavesTheSetUnused) {
   const Event a = make(1, {}, 1700000000);
   test::write_archive(dir_.path(), {a, make(5, {{"e", to_hex(a.id)}}, 1700000001)});
