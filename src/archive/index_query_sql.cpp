@@ -13,6 +13,16 @@ struct List {
 
 std::string param(std::size_t n) { return fmt::format("?{}", n); }
 
+// "?a,?b,…": n parameters numbered from `next` on (advanced past them).
+std::string params(std::size_t& next, std::size_t n) {
+  std::string sql;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) sql += ',';
+    sql += param(next++);
+  }
+  return sql;
+}
+
 }  // namespace
 
 bool tag_walk_fits(const IndexQueryShape& q) {
@@ -30,21 +40,9 @@ std::string tag_walk_sql(const IndexQueryShape& q, const char* columns) {
   if (q.authors == 1) {
     sql += " AND +events.aid = (SELECT aid FROM authors WHERE pubkey = " + param(next++) + ")";
   } else if (q.authors > 1) {
-    sql += " AND +events.aid IN (SELECT aid FROM authors WHERE pubkey IN (";
-    for (std::size_t i = 0; i < q.authors; ++i) {
-      if (i) sql += ',';
-      sql += param(next++);
-    }
-    sql += "))";
+    sql += " AND +events.aid IN (SELECT aid FROM authors WHERE pubkey IN (" + params(next, q.authors) + "))";
   }
-  if (q.kinds) {
-    sql += " AND +events.kind IN (";
-    for (std::size_t i = 0; i < q.kinds; ++i) {
-      if (i) sql += ',';
-      sql += param(next++);
-    }
-    sql += ")";
-  }
+  if (q.kinds) sql += " AND +events.kind IN (" + params(next, q.kinds) + ")";
   if (q.since) sql += " AND tags.created_at >= " + param(next++);
   if (q.until) sql += " AND tags.created_at <= " + param(next++);
   return sql + " ORDER BY tags.created_at DESC, events.id ASC LIMIT " + param(next);

@@ -224,27 +224,30 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     body_ = std::move(r.stream);
     body_end_ = BodyStream::End::open;
     body_keep_alive_ = keep_alive && !stopping_;
+    if (request_http10_) {  // no chunked encoding in HTTP/1.0: the body is gathered and sent whole
+      unchunked_.emplace(std::move(r));
+      unchunked_->stream.reset();
+      unchunked_->body.clear();
+      return wait_for_body();
+    }
     head_.emplace(static_cast<http::status>(r.status), 11);
     head_->set(http::field::server, opts().server_name);
     head_->set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) head_->insert(k, v);
     head_->keep_alive(body_keep_alive_);
-    if (request_http10_) {  // no chunked encoding in HTTP/1.0: the body is gathered and sent whole
-      unchunked_.emplace(std::move(r));
-      unchunked_->stream.reset();
-      unchunked_->body.clear();
-      head_.reset();
-      return body_->on_ready([self = shared_from_this()] { asio::post(self->ex_, [self] { self->pump_body(); }); });
-    }
     head_->chunked(true);
     head_writer_.emplace(*head_);
     stream_.expires_after(opts().write_timeout);
     http::async_write_header(stream_, *head_writer_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->end_stream(false);
-      // The wake-up owns the session while it waits for the producer (no I/O is pending then); the cycle
-      // ends when the stream does (end_stream/close_now abandon it, which drops the wake-up).
-      self->body_->on_ready([self] { asio::post(self->ex_, [self] { self->pump_body(); }); });
+      self->wait_for_body();
     });
+  }
+
+  // The wake-up owns the session while it waits for the producer (no I/O is pending then); the cycle
+  // ends when the stream does (end_stream/close_now abandon it, which drops the wake-up).
+  void wait_for_body() {
+    body_->on_ready([self = shared_from_this()] { asio::post(self->ex_, [self] { self->pump_body(); }); });
   }
 
   void pump_body() {

@@ -47,7 +47,7 @@ class DeletionTargets {
   std::int64_t covered() const { return covered_.load(std::memory_order_acquire); }
   // Whether a deletion up to covered() may name this key (an `e` id's or an `a` address's IndexTag).
   bool may_target(IndexTag key) const { return snapshot().may_target(key); }
-  void count_cleared() { cleared_.fetch_add(1, std::memory_order_relaxed); }
+  void count_cleared(std::uint64_t n) { cleared_.fetch_add(n, std::memory_order_relaxed); }
 
   // The first build: the rows up to `upto` in seq order (a day file's rows follow its members, so each
   // member is read about once). Returns early, leaving the set unused, when `stop` is requested.

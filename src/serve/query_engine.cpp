@@ -1,6 +1,7 @@
 #include "serve/query_engine.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <ctime>
 #include <unordered_set>
 
@@ -136,10 +137,14 @@ bool QueryEngine::served(const Event& ev) {
 // SQL counts and look-ups; only an addressable event's d tag needs the event itself.
 bool QueryEngine::deleted(const StoredKey& k, const std::optional<std::string>& address) {
   if (k.kind == 5) return false;
-  if (use_deletions_ && !deletion_view_.may_target(index_tag('e', to_hex(k.id), hasher_)) &&
-      (!address || !deletion_view_.may_target(index_tag('a', *address, hasher_)))) {
-    deletions_->count_cleared();
-    return false;
+  if (use_deletions_) {
+    hex_.clear();
+    append_hex(hex_, k.id);
+    if (!deletion_view_.may_target(index_tag('e', hex_, hasher_)) &&
+        (!address || !deletion_view_.may_target(index_tag('a', *address, hasher_)))) {
+      ++cleared_;
+      return false;
+    }
   }
   IndexQuery del;
   del.authors = {k.pubkey};
@@ -155,6 +160,8 @@ bool QueryEngine::deleted(const StoredKey& k, const std::optional<std::string>& 
 
 void QueryEngine::sync_deletions() {
   use_deletions_ = false;
+  // Counted here, once per call or slice, not per event: a shared counter is a contended cache line.
+  if (cleared_ != 0) deletions_->count_cleared(std::exchange(cleared_, 0));
   if (!deletions_ || limits_.history || deletions_->covered() < 0) return;
   const std::int64_t last = index_.last_seq();
   use_deletions_ = deletions_->catch_up(index_, last, [this](const IndexRow& row) { return load(row); });

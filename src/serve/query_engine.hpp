@@ -127,6 +127,8 @@ class QueryEngine {
   DeletionTargets* deletions_ = nullptr;
   bool use_deletions_ = false;  // the set covers every committed row (set per call / slice)
   DeletionTargets::Snapshot deletion_view_;  // the set as of this call / slice
+  std::uint64_t cleared_ = 0;                // checks the set answered, not yet added to its counter
+  std::string hex_;                          // an id in hex, for its tag key (reused: no allocation per event)
   Sha256Hasher hasher_;
 };
 
