@@ -2,8 +2,8 @@
 #include "net/http_server.hpp"
 
 #include <array>
-#include <deque>
 #include <exception>
+#include <utility>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -12,7 +12,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "net/body_stream.hpp"
 #include "net/detail/server_core.hpp"
 
 namespace pb::net {
@@ -130,7 +129,9 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
   void shutdown() override {
     asio::post(ex_, [self = shared_from_this()] {
       self->stopping_ = true;
-      if (!self->busy_) self->close_now();  // otherwise: closed after the pending response
+      // An idle connection closes now, a pending response is sent first; a streamed body is cut (the
+      // client sees it end before its last chunk), since a client that reads slowly could hold it for long.
+      if (!self->busy_ || self->source_) self->close_now();
     });
   }
 
@@ -191,7 +192,7 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
 
   void write_response(Response r, bool keep_alive) {
     if (!slot_ || writing_) return;
-    if (r.stream) return start_stream(std::move(r), keep_alive);
+    if (r.source) return start_stream(std::move(r), keep_alive);
     writing_ = true;
     busy_ = true;
     keep_alive = keep_alive && !stopping_;
@@ -217,19 +218,16 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     });
   }
 
-  // ---- A chunked body from a BodyStream: the head at once, then each piece as the producer writes it.
+  // ---- A chunked body from a BodySource: the head at once, then the pieces, each made while the one
+  // before it is on the wire (one piece ahead), so a slow reader holds the producer back.
   void start_stream(Response r, bool keep_alive) {
     writing_ = true;
     busy_ = true;
-    body_ = std::move(r.stream);
-    body_end_ = BodyStream::End::open;
+    source_ = std::move(r.source);
+    source_done_ = false;
+    source_failed_ = false;
     body_keep_alive_ = keep_alive && !stopping_;
-    if (request_http10_) {  // no chunked encoding in HTTP/1.0: the body is gathered and sent whole
-      unchunked_.emplace(std::move(r));
-      unchunked_->stream.reset();
-      unchunked_->body.clear();
-      return wait_for_body();
-    }
+    if (request_http10_) return write_gathered(std::move(r));
     head_.emplace(static_cast<http::status>(r.status), 11);
     head_->set(http::field::server, opts().server_name);
     head_->set(http::field::content_type, r.content_type);
@@ -239,58 +237,63 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
     head_writer_.emplace(*head_);
     stream_.expires_after(opts().write_timeout);
     http::async_write_header(stream_, *head_writer_, [self = shared_from_this()](error_code ec, std::size_t) {
-      if (ec) return self->end_stream(false);
-      self->wait_for_body();
+      if (ec || !self->pull(self->chunk_)) return self->end_stream(false);
+      self->write_chunk();
     });
   }
 
-  // The wake-up owns the session while it waits for the producer (no I/O is pending then); the cycle
-  // ends when the stream does (end_stream/close_now abandon it, which drops the wake-up).
-  void wait_for_body() {
-    body_->on_ready([self = shared_from_this()] { asio::post(self->ex_, [self] { self->pump_body(); }); });
+  // HTTP/1.0 has no chunked encoding: the body is gathered and sent whole, with its length.
+  void write_gathered(Response r) {
+    std::string whole, piece;
+    while (!source_done_) {
+      if (!pull(piece)) return end_stream(false);
+      whole += piece;
+      piece.clear();
+    }
+    end_stream(false, /*close=*/false);
+    r.source = nullptr;
+    r.body = std::move(whole);
+    write_response(std::move(r), body_keep_alive_);
   }
 
-  void pump_body() {
-    if (!body_ || chunk_writing_) return;
-    for (auto& piece : body_->take(body_end_)) pieces_.push_back(std::move(piece));
-    if (body_end_ == BodyStream::End::aborted) return end_stream(false);
-    if (unchunked_) {
-      for (auto& piece : pieces_) unchunked_->body += piece;
-      pieces_.clear();
-      if (body_end_ != BodyStream::End::finished) return;
-      Response whole = std::move(*unchunked_);
-      end_stream(false, /*close=*/false);
-      return write_response(std::move(whole), body_keep_alive_);
+  // Asks the source for the next piece (appended to `out`); false when it failed.
+  bool pull(std::string& out) {
+    if (source_done_) return !source_failed_;
+    try {
+      source_done_ = !source_(out);
+    } catch (const std::exception&) {
+      source_done_ = source_failed_ = true;
     }
-    if (!pieces_.empty()) {
-      chunk_writing_ = true;
-      chunk_ = std::move(pieces_.front());
-      pieces_.pop_front();
-      stream_.expires_after(opts().write_timeout);
-      asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)), [self = shared_from_this()](error_code ec, std::size_t) {
-        self->chunk_writing_ = false;
-        if (ec) return self->end_stream(false);
-        self->pump_body();
-      });
-    } else if (body_end_ == BodyStream::End::finished) {
-      chunk_writing_ = true;
-      stream_.expires_after(opts().write_timeout);
+    return !source_failed_;
+  }
+
+  // Writes chunk_ (or the last chunk once the source is done), making the next piece meanwhile.
+  void write_chunk() {
+    if (!slot_) return end_stream(false);  // closed meanwhile (the server stops)
+    while (chunk_.empty() && !source_done_)
+      if (!pull(chunk_)) return end_stream(false);
+    stream_.expires_after(opts().write_timeout);
+    if (chunk_.empty()) {
       asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](error_code ec, std::size_t) {
-        self->chunk_writing_ = false;
         self->end_stream(!ec);
       });
-    }  // else: wait for the producer's next wake-up
+      return;
+    }
+    asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (ec || self->source_failed_) return self->end_stream(false);
+      self->chunk_ = std::exchange(self->ahead_, {});
+      self->write_chunk();
+    });
+    pull(ahead_);  // a failure ends the body after this chunk, never with the last chunk
   }
 
   // close=false: only the stream's state is dropped (an HTTP/1.0 answer is then written whole).
   void end_stream(bool complete, bool close = true) {
-    if (body_) body_->abandon();
-    body_.reset();
-    pieces_.clear();
+    source_ = nullptr;
     chunk_.clear();
+    ahead_.clear();
     head_writer_.reset();
     head_.reset();
-    unchunked_.reset();
     writing_ = false;
     busy_ = false;
     if (!close) return;
@@ -304,10 +307,7 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
   }
 
   void close_now() {
-    if (body_) {
-      body_->abandon();
-      body_.reset();
-    }
+    source_ = nullptr;  // frees what a streamed body's producer holds
     if (!slot_) return;  // already closed, lingering, or handed over to a WebSocket session
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -322,16 +322,15 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::string_body>> res_;
-  // A streamed body (start_stream): its head, the queue taken from the producer, the chunk being written.
-  std::shared_ptr<BodyStream> body_;
+  // A streamed body (start_stream): its head, its source, the chunk being written and the one made ahead.
+  BodySource source_;
   std::optional<http::response<http::empty_body>> head_;
   std::optional<http::response_serializer<http::empty_body>> head_writer_;
-  std::deque<std::string> pieces_;
   std::string chunk_;
-  BodyStream::End body_end_ = BodyStream::End::open;
-  bool chunk_writing_ = false;
+  std::string ahead_;
+  bool source_done_ = false;    // the source said its last piece
+  bool source_failed_ = false;  // it threw: the body ends without its last chunk
   bool body_keep_alive_ = false;
-  std::optional<Response> unchunked_;  // HTTP/1.0: the streamed body gathered here
   bool request_http10_ = false;
   bool request_keep_alive_ = true;
   bool busy_ = false;     // a request is being handled or answered

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,7 +12,13 @@
 
 namespace pb::net {
 
-class BodyStream;  // net/body_stream.hpp
+// A body made while it is sent (Response::source). Each call appends the next piece to `piece` (empty on
+// entry) and returns false once the body is complete (that call's piece, possibly empty, is the last).
+// The server calls it on the connection's thread, one piece ahead of the socket, so a client that reads
+// slowly holds the producer back: at most two pieces wait in memory. An exception closes the connection
+// mid-body, so a client never takes a short answer for a whole one. The source is destroyed (with what it
+// owns) when the body ends, the client leaves or the server stops.
+using BodySource = std::function<bool(std::string& piece)>;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -37,7 +44,7 @@ struct Response {
   std::string content_type = "text/plain; charset=utf-8";
   HeaderList headers;  // extra headers (Content-Length, Connection and Server are set by the server)
   std::string body;
-  std::shared_ptr<BodyStream> stream;  // set: the body comes through it, chunked, and `body` is ignored
+  BodySource source;  // set: the body comes from it, chunked (HTTP/1.0: gathered), and `body` is ignored
 
   static Response text(int status, std::string body);
   static Response json(int status, std::string body);

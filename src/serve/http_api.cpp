@@ -5,9 +5,7 @@
 #include <utility>
 
 #include <simdjson.h>
-#include <spdlog/spdlog.h>
 
-#include "net/body_stream.hpp"
 #include "nostr/hex.hpp"
 #include "nostr/json_writer.hpp"
 #include "serve/filter_list.hpp"
@@ -36,21 +34,19 @@ bool accepts_nostr_json(const Request& req) {
   return accept && accept->find("application/nostr+json") != std::string_view::npos;
 }
 
-// The answer as JSONL, in pieces of ~256 KiB handed to the connection as they are made: a 100k-event
-// answer (~110 MB) is sent while the rest is serialized, and never held whole.
-void stream_jsonl(const std::vector<Event>& events, net::BodyStream& out) {
-  constexpr std::size_t kPieceBytes = 256 * 1024;
-  std::string piece;
-  for (const Event& ev : events) {
-    if (piece.capacity() < kPieceBytes) piece.reserve(kPieceBytes + kPieceBytes / 4);
-    append_event_json(piece, ev);
-    piece += '\n';
-    if (piece.size() < kPieceBytes) continue;
-    out.write(std::exchange(piece, {}));
-    if (out.abandoned()) return;  // the client is gone
-  }
-  out.write(std::move(piece));
-  out.finish();
+// The answer as JSONL, made in pieces of ~256 KiB as the connection sends them (net::BodySource): a
+// 100k-event answer (~110 MB) is never held whole, and a client that reads slowly holds back its own
+// serialization instead of piling the answer up in memory.
+net::BodySource jsonl_source(std::vector<Event> events) {
+  return [events = std::move(events), next = std::size_t{0}](std::string& piece) mutable {
+    constexpr std::size_t kPieceBytes = 256 * 1024;
+    piece.reserve(kPieceBytes + kPieceBytes / 4);
+    for (; next < events.size() && piece.size() < kPieceBytes; ++next) {
+      append_event_json(piece, events[next]);
+      piece += '\n';
+    }
+    return next < events.size();
+  };
 }
 
 // Runs one slice of a query job's body (which returns nothing while the query is unfinished), answering a
@@ -157,26 +153,15 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
   }
   auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = ReqProgress{}](
                   WorkerContext& w) mutable {
-    std::shared_ptr<net::BodyStream> body;
-    const bool done = answer_slice(ctx, responder, [&]() -> std::optional<Response> {
+    return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
       const auto deadline = std::chrono::steady_clock::now() + w.slice;
       if (!w.engine.req_step(filters, progress, deadline)) return std::nullopt;
       ctx.metrics.events_sent += progress.events.size();
-      body = std::make_shared<net::BodyStream>();
       Response r = Response::text(200, "");
       r.content_type = "application/x-ndjson";
-      r.stream = body;
+      r.source = jsonl_source(std::move(progress.events));
       return r;
     });
-    if (body) {
-      try {
-        stream_jsonl(progress.events, *body);
-      } catch (const std::exception& e) {
-        spdlog::warn("serve: JSONL answer abandoned: {}", e.what());
-        body->abort();  // the client sees the body end early, never a complete-looking short answer
-      }
-    }
-    return done;
   };
   if (!ctx_.pool.try_submit_sliced(std::move(step))) {
     ++ctx_.metrics.refused_busy;

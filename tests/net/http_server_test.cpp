@@ -3,12 +3,15 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "net/body_stream.hpp"
 #include "net/http_server.hpp"
 #include "ws_fixtures.hpp"
 
@@ -19,8 +22,9 @@ namespace {
 //          /big   -> 8 MB body
 //          /later -> answered from a worker thread
 //          /drop  -> the Responder is dropped without an answer
-//          /stream?n=N&abort=1 -> N pieces "piece i;" streamed from a worker thread (chunked), then the end
-//                                 (or an abort: the connection closes mid-body)
+//          /stream?n=N&abort=1 -> answered from a worker thread: N pieces "piece i;" from a BodySource
+//                                 (chunked), then the end (or a throw: the connection closes mid-body)
+//          /endless -> 16 KiB pieces until 480 MiB, counted in endless_pieces
 //          else   -> 404
 class HttpFixture : public ::testing::Test {
  protected:
@@ -45,32 +49,28 @@ class HttpFixture : public ::testing::Test {
       } else if (req.path == "/stream") {
         const int n = std::stoi(std::string(req.query_param("n").value_or("3")));
         const bool abort = req.query_param("abort").has_value();
-        auto body = std::make_shared<BodyStream>();
-        Response head = Response::text(200, "");
-        head.content_type = "application/x-ndjson";
-        head.stream = body;
-        res.respond(std::move(head));
         std::lock_guard lock(workers_mutex);
-        workers.emplace_back([body, n, abort] {
-          for (int i = 0; i < n; ++i) body->write("piece " + std::to_string(i) + ";");
-          if (abort) body->abort(); else body->finish();
+        workers.emplace_back([res, n, abort] {  // answered from another thread, like serve's workers
+          Response head = Response::text(200, "");
+          head.content_type = "application/x-ndjson";
+          head.source = [n, abort, i = 0](std::string& piece) mutable {
+            if (i < n) piece = "piece " + std::to_string(i++) + ";";
+            if (i < n) return true;
+            if (abort) throw std::runtime_error("cannot finish");
+            return false;
+          };
+          res.respond(std::move(head));
         });
       } else if (req.path == "/endless") {
-        auto body = std::make_shared<BodyStream>();
+        // 16 KiB pieces, bounded (30,000 = 480 MiB); counts its pieces and tells when it is released.
+        auto alive = std::make_shared<int>(0);
+        endless_alive = alive;
         Response head = Response::text(200, "");
-        head.stream = body;
+        head.source = [this, alive](std::string& piece) {
+          piece.assign(16 * 1024, 'e');
+          return ++endless_pieces < 30'000;
+        };
         res.respond(std::move(head));
-        std::lock_guard lock(workers_mutex);
-        workers.emplace_back([this, body] {
-          // Paced, and bounded (30 s): the test waits for the abandonment, it does not race it.
-          const std::string piece(16 * 1024, 'e');
-          for (int i = 0; i < 30'000 && !body->abandoned(); ++i) {
-            body->write(piece);
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-          endless_saw_abandon = body->abandoned();
-          body->finish();
-        });
       } else if (req.path == "/drop") {
         // res goes out of scope unanswered
       } else {
@@ -90,7 +90,46 @@ class HttpFixture : public ::testing::Test {
   std::uint16_t port = 0;
   std::mutex workers_mutex;
   std::vector<std::thread> workers;
-  std::atomic<bool> endless_saw_abandon{false};
+  std::atomic<int> endless_pieces{0};
+  std::weak_ptr<int> endless_alive;  // expires when the /endless source is destroyed
+
+  // Waits until endless_pieces stops moving (unchanged over 20 looks 25 ms apart, at most kWait).
+  int endless_pieces_when_settled() {
+    int last = -1, same = 0;
+    for (auto t0 = std::chrono::steady_clock::now(); same < 20 && std::chrono::steady_clock::now() - t0 < kWait;) {
+      const int now = endless_pieces.load();
+      same = now == last ? same + 1 : 0;
+      last = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return last;
+  }
+  bool endless_released() {
+    for (auto t0 = std::chrono::steady_clock::now(); std::chrono::steady_clock::now() - t0 < kWait;) {
+      if (endless_alive.expired()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+};
+
+// A raw client that asks for /endless and reads `first` bytes, with a small receive buffer.
+struct EndlessReader {
+  explicit EndlessReader(std::uint16_t port, std::size_t first) : sock(cio) {
+    sock.open(boost::asio::ip::tcp::v4());
+    sock.set_option(boost::asio::socket_base::receive_buffer_size(16 * 1024));
+    sock.connect({loopback(), port});
+    const std::string req = "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n";
+    boost::asio::write(sock, boost::asio::buffer(req));
+    read(first);
+  }
+  std::size_t read(std::size_t n) {  // up to n bytes; fewer only if the connection ends
+    std::vector<char> buf(n);
+    boost::system::error_code ec;
+    return boost::asio::read(sock, boost::asio::buffer(buf), ec);
+  }
+  boost::asio::io_context cio;
+  boost::asio::ip::tcp::socket sock;
 };
 
 TEST_F(HttpFixture, GetWithDecodedQueryAndCaseInsensitiveHeader) {
@@ -217,28 +256,39 @@ TEST_F(HttpFixture, StreamedBodyToAnHttp10ClientIsSentWhole) {
   EXPECT_TRUE(got.ends_with("\r\n\r\n" + body)) << got;
 }
 
-// A client that leaves mid-body: the producer is told (abandoned()) and stops, and the server goes on.
-TEST_F(HttpFixture, StreamToAClientThatLeavesIsAbandoned) {
+// A client that leaves mid-body: the source is destroyed (with what it holds), and the server goes on.
+TEST_F(HttpFixture, StreamToAClientThatLeavesIsReleased) {
   start();
-  {
-    boost::asio::io_context cio;
-    boost::asio::ip::tcp::socket sock(cio);
-    sock.connect({loopback(), port});
-    const std::string req = "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n";
-    boost::asio::write(sock, boost::asio::buffer(req));
-    std::array<char, 4096> buf{};
-    ASSERT_GT(sock.read_some(boost::asio::buffer(buf)), 0u);  // the head and the first bytes
-  }  // closed mid-body
-  {
-    std::lock_guard lock(workers_mutex);
-    for (auto& t : workers) t.join();
-    workers.clear();
-  }
-  EXPECT_TRUE(endless_saw_abandon.load());
+  { EndlessReader reader(port, 64 * 1024); }  // closed mid-body
+  EXPECT_TRUE(endless_released());
+  EXPECT_LT(endless_pieces.load(), 30'000);
   HttpTestClient c(port);
   auto r = c.request("GET", "/echo");
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.status, 200);
+}
+
+// A client that stops reading holds the source back: only what the socket buffers take is made (a few
+// MiB), not the 480 MiB the source could give; when it reads again, the body goes on.
+TEST_F(HttpFixture, SlowReaderHoldsTheSourceBack) {
+  start();
+  EndlessReader reader(port, 4096);
+  const int made = endless_pieces_when_settled();
+  EXPECT_LT(made, 2048) << "pieces made for a client that does not read: " << made;  // < 32 MiB
+  EXPECT_EQ(reader.read(8u << 20), 8u << 20);
+  EXPECT_GT(endless_pieces.load(), made);
+}
+
+// Stopping the server cuts a streamed body (it could last as long as a slow client makes it) and
+// releases its source; the io threads finish.
+TEST_F(HttpFixture, StopCutsAStreamedBody) {
+  start();
+  EndlessReader reader(port, 4096);
+  endless_pieces_when_settled();
+  server->stop();
+  EXPECT_LT(reader.read(600u << 20), 64u << 20);  // what the socket buffers held, not the 480 MiB body
+  EXPECT_TRUE(endless_released());
+  EXPECT_TRUE(io.drain());
 }
 
 TEST_F(HttpFixture, DroppedResponderAnswers500) {
