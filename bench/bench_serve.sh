@@ -4,7 +4,8 @@
 # each a closed loop over the mix by id; author + kinds, limit 20; #e; #p + kind 7; kind + 1 h window,
 # limit 100; global newest 100. Prints queries/s and p50/p99 REQ->EOSE (overall and per type) in default
 # mode and with --history, then REST JSONL events/s with --history (POST /api/v1/req, 100,000 events, median
-# of three runs after two warm-ups; in default mode every served event also costs the rule look-ups).
+# of three runs after two warm-ups; in default mode every served event also costs the rule look-ups), and
+# in default mode how id queries fare while two clients loop a broad COUNT (which decodes every match).
 # The load client runs on the same machine and takes part of its CPU; the figures include that cost.
 #
 # Usage: bench/bench_serve.sh [EVENTS] (default 1000000)
@@ -98,9 +99,33 @@ print(f"{label}: REST JSONL {n} events in {t:.2f} s (median of {', '.join(f'{x:.
 EOF2
 }
 
+broad_counts() {  # label: id queries (8 clients, 10 s) while two clients loop a broad default-mode COUNT
+  local body='[{"kinds":[7]}]' end=$((SECONDS + 13)) pids=()
+  for c in 1 2; do
+    (while [ $SECONDS -lt $end ]; do
+       curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST --data "$body" "http://127.0.0.1:$PORT/api/v1/count"
+     done > "$W/count$c") &
+    pids+=($!)
+  done
+  node bench/serve_load.mjs --url "ws://127.0.0.1:$PORT" --corpus "$CORPUS" --clients 8 --seconds 10 --warmup 1 \
+    --types id > "$W/ids.json"
+  wait "${pids[@]}"
+  python3 - "$1" "$W/ids.json" "$W/count1" "$W/count2" <<'EOF3'
+import json, sys
+label, path, counts = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = json.load(open(path))['per_type']['id']
+runs = [l.split() for f in counts for l in open(f) if l.strip()]
+ok = [float(s) for code, s in runs if code == '200']
+print(f"{label}: while 2 clients loop COUNT {{kinds:[7]}} ({len(ok)} done, {sum(ok)/max(len(ok),1):.2f} s each, "
+      f"{len(runs)-len(ok)} refused), 8 clients by id: {t['queries']} answers in 10 s, "
+      f"p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms, max {t['max_ms']:.0f} ms")
+EOF3
+}
+
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); archive: $N generated events, $(du -sh "$ARCHIVE" | cut -f1)"
 start_serve
 load "default mode"
+broad_counts "default mode"
 stop_serve
 start_serve --history
 load "--history"

@@ -122,7 +122,7 @@ await Promise.all(clients)
 
 const all = [...stats.values()].flat()
 const perType = {}
-for (const [name, a] of stats) perType[name] = { queries: a.length, p50_ms: pct(a, 0.5), p99_ms: pct(a, 0.99) }
+for (const [name, a] of stats) perType[name] = { queries: a.length, p50_ms: pct(a, 0.5), p99_ms: pct(a, 0.99), max_ms: pct(a, 1) }
 console.log(JSON.stringify({
   clients: Number(o.clients), seconds: elapsed, queries: all.length, queries_per_s: all.length / elapsed,
   p50_ms: pct(all, 0.5), p99_ms: pct(all, 0.99), events_received: events, errors, error_samples: errorSamples,

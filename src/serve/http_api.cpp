@@ -107,6 +107,15 @@ Response HttpApi::submit(const Responder& responder, bool& async, Job job) {
   return {};
 }
 
+Response HttpApi::submit_sliced(bool& async, std::function<bool(WorkerContext&)> step) {
+  if (!ctx_.pool.try_submit_sliced(std::move(step))) {
+    ++ctx_.metrics.refused_busy;
+    return json_error(503, "error: server busy, try again later");
+  }
+  async = true;
+  return {};
+}
+
 Response HttpApi::route(const Request& req, const Responder& responder, bool& async) {
   const std::string& p = req.path;
   if (req.method == "OPTIONS") return Response::text(204, "");
@@ -146,10 +155,15 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
   ServerContext& ctx = ctx_;
   if (count) ++ctx_.metrics.counts; else ++ctx_.metrics.reqs;
   if (count) {
-    return submit(responder, async, [&ctx, responder, filters = std::move(parsed.filters)](WorkerContext& w) {
-      answer(ctx, responder,
-             [&] { return Response::json(200, "{\"count\":" + std::to_string(w.engine.count(filters)) + "}"); });
-    });
+    auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = CountProgress{}](
+                    WorkerContext& w) mutable {
+      return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
+        const auto deadline = std::chrono::steady_clock::now() + w.slice;
+        if (!w.engine.count_step(filters, progress, deadline)) return std::nullopt;
+        return Response::json(200, "{\"count\":" + std::to_string(progress.count) + "}");
+      });
+    };
+    return submit_sliced(async, std::move(step));
   }
   auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = ReqProgress{}](
                   WorkerContext& w) mutable {
@@ -163,12 +177,7 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
       return r;
     });
   };
-  if (!ctx_.pool.try_submit_sliced(std::move(step))) {
-    ++ctx_.metrics.refused_busy;
-    return json_error(503, "error: server busy, try again later");
-  }
-  async = true;
-  return {};
+  return submit_sliced(async, std::move(step));
 }
 
 Response HttpApi::get_events(const Request& req, const Responder& responder, bool& async) {

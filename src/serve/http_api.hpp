@@ -2,6 +2,7 @@
 // /health. Runs on the connection's strand; queries go to the worker pool, which completes the Responder.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "net/http_server.hpp"
@@ -27,6 +28,8 @@ class HttpApi {
   void add_cors(net::Response& r) const;
   // Queues `job` (which completes `responder`); a 503 when the queue is full.
   net::Response submit(const net::Responder& responder, bool& async, Job job);
+  // A job run in slices (worker_pool.hpp): REQ and COUNT.
+  net::Response submit_sliced(bool& async, std::function<bool(WorkerContext&)> step);
 
   ServerContext& ctx_;
   StatsCache& stats_;

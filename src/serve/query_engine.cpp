@@ -277,31 +277,57 @@ std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::
 }
 
 std::uint64_t QueryEngine::count(std::span<const Filter> filters) {
-  // From the index alone when nothing is hidden: one filter is one SQL count; several are the union of
-  // their matching ids (an event matching two filters counts once). No member is decoded.
-  if (limits_.history && filters.size() == 1) {
+  CountProgress progress;
+  while (!count_step(filters, progress, std::chrono::steady_clock::time_point::max())) {
+  }
+  return progress.count;
+}
+
+bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
+                             std::chrono::steady_clock::time_point deadline) {
+  counters_.rows_examined = p.rows_examined;
+  if (limits_.history) {
+    p.count = count_from_index(filters);
+    return true;
+  }
+  // Default mode: every match is decoded for the rules (expiry needs the event), in slices.
+  if (!p.max_seq) p.max_seq = index_.last_seq();
+  p.scans.resize(filters.size());
+  latest_.clear();  // remembered versions are valid within one slice
+  sync_deletions();
+  const auto note = [&](const Event& ev) {
+    p.seen.insert(ev.id);
+    return true;
+  };
+  for (; p.next_filter < filters.size(); ++p.next_filter) {
+    FilterScan& at = p.scans[p.next_filter];
+    while (scan_page(filters[p.next_filter], at, true, p.max_seq, kMaxPageRows, note, deadline)) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        p.rows_examined = counters_.rows_examined;
+        return false;
+      }
+    }
+  }
+  p.rows_examined = counters_.rows_examined;
+  p.count = p.seen.size();
+  return true;
+}
+
+// --history: from the index alone. One filter is one SQL count; several are the union of their matching
+// ids (an event matching two filters counts once). No member is decoded.
+std::uint64_t QueryEngine::count_from_index(std::span<const Filter> filters) {
+  if (filters.size() == 1) {
     if (filters[0].is_empty_set()) return 0;
     charge(1);
     return index_.count(to_index_query(filters[0]));
   }
   std::unordered_set<Id32, Id32Hash> seen;
-  latest_.clear();
-  sync_deletions();
-  if (limits_.history) {
-    for (const Filter& f : filters) {
-      if (f.is_empty_set()) continue;
-      if (index_.count(to_index_query(f)) + counters_.rows_examined > limits_.work_budget_rows) throw BudgetExceeded();
-      const auto rows = index_.query(to_index_query(f));
-      charge(rows.size());
-      for (const IndexRow& row : rows) seen.insert(row.id);
-    }
-    return seen.size();
-  }
   for (const Filter& f : filters) {
-    scan(f, std::nullopt, !limits_.history, std::nullopt, kMaxPageRows, [&](const Event& ev) {
-      seen.insert(ev.id);
-      return true;
-    });
+    if (f.is_empty_set()) continue;
+    if (index_.count(to_index_query(f)) + counters_.rows_examined > limits_.work_budget_rows) throw BudgetExceeded();
+    const auto rows = index_.query(to_index_query(f));
+    charge(rows.size());
+    for (const IndexRow& row : rows) seen.insert(row.id);
   }
   return seen.size();
 }

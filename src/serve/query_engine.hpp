@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "archive/index.hpp"
@@ -63,6 +64,17 @@ struct ReqProgress {
   std::uint64_t rows_examined = 0;      // carried across slices: the work budget is per query
 };
 
+// A COUNT run in slices, like ReqProgress: a default-mode COUNT decodes every matching event (the rules
+// need them), so a broad one must yield its worker too. The filters must outlive it.
+struct CountProgress {
+  std::optional<std::int64_t> max_seq;  // snapshot taken by the first slice: later commits are not counted
+  std::vector<FilterScan> scans;
+  std::size_t next_filter = 0;
+  std::unordered_set<Id32, Id32Hash> seen;  // events counted so far (one matching two filters counts once)
+  std::uint64_t rows_examined = 0;          // carried across slices: the work budget is per query
+  std::uint64_t count = 0;                  // the answer, once count_step returned true
+};
+
 class QueryEngine {
  public:
   // `deletions` (may be null) spares the SQL deletion check of events no deletion names.
@@ -80,6 +92,10 @@ class QueryEngine {
   std::vector<Event> page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after);
   // NIP-45: events matching any filter (limits ignored), each once.
   std::uint64_t count(std::span<const Filter> filters);
+  // Runs a COUNT until it is complete (true: progress.count is the answer) or `deadline` passes after at
+  // least one page (false: call again with the same progress).
+  bool count_step(std::span<const Filter> filters, CountProgress& progress,
+                  std::chrono::steady_clock::time_point deadline);
   // Default-mode rules (latest version, deletions, expiry); always true with --history.
   bool served(const Event& ev);
   // The event a row names, decoded from its member in the cache, or nothing. A miss
@@ -99,6 +115,7 @@ class QueryEngine {
   bool scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
                  std::size_t page_rows, const EventVisitor& visit,
                  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  std::uint64_t count_from_index(std::span<const Filter> filters);  // COUNT with --history
   // Fetches the next page into at.page (from its first unseen row); false when no rows are left.
   bool fetch_page(const Filter& f, FilterScan& at, std::size_t page_rows);
   // Whether one row is served and matches: the event, or nothing.

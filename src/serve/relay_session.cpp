@@ -41,15 +41,19 @@ bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, Req
   return true;
 }
 
-void run_count(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, WorkerContext& w) {
+// One slice of a COUNT; true when it needs no further slice (answered, or refused).
+bool count_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, CountProgress& progress,
+                 WorkerContext& w) {
   try {
-    sub->send(count_message(sub->id, w.engine.count(sub->filters)));
+    if (!w.engine.count_step(sub->filters, progress, std::chrono::steady_clock::now() + w.slice)) return false;
+    sub->send(count_message(sub->id, progress.count));
   } catch (const BudgetExceeded& e) {
     ++ctx.metrics.refused_budget;
     sub->send(closed_message(sub->id, std::string("error: ") + e.what()));
   } catch (const std::exception& e) {
     sub->send(closed_message(sub->id, std::string("error: ") + e.what()));
   }
+  return true;
 }
 
 }  // namespace
@@ -178,7 +182,10 @@ void RelaySession::handle_count(simdjson::dom::array msg, std::string_view sub_i
   sub->session = ws_;
   ++ctx_.metrics.counts;
   ServerContext& ctx = ctx_;
-  if (!ctx_.pool.try_submit([&ctx, sub](WorkerContext& w) { run_count(ctx, sub, w); })) {
+  auto step = [&ctx, sub, progress = CountProgress{}](WorkerContext& w) mutable {
+    return count_slice(ctx, sub, progress, w);
+  };
+  if (!ctx_.pool.try_submit_sliced(std::move(step))) {
     ++ctx_.metrics.refused_busy;
     send(closed_message(sub_id, "error: server busy, try again later"));
   }
