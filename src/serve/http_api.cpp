@@ -185,10 +185,14 @@ Response HttpApi::get_events(const Request& req, const Responder& responder, boo
   if (q.error) return json_error(400, *q.error);
   ServerContext& ctx = ctx_;
   ++ctx_.metrics.reqs;
-  return submit(responder, async, [&ctx, responder, q = std::move(q)](WorkerContext& w) {
-    answer(ctx, responder, [&] {
+  PageProgress progress;
+  progress.scan.after = q.cursor;
+  auto step = [&ctx, responder, q = std::move(q), progress = std::move(progress)](WorkerContext& w) mutable {
+    return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
       const std::uint64_t limit = w.engine.effective_limit(q.filter);
-      const auto events = w.engine.page(q.filter, limit, q.cursor);
+      const auto deadline = std::chrono::steady_clock::now() + w.slice;
+      if (!w.engine.page_step(q.filter, limit, progress, deadline)) return std::nullopt;
+      const std::vector<Event>& events = progress.events;
       ctx.metrics.events_sent += events.size();
       std::string body = "{\"events\":[";
       for (std::size_t i = 0; i < events.size(); ++i) {
@@ -202,7 +206,8 @@ Response HttpApi::get_events(const Request& req, const Responder& responder, boo
         body += "null";
       return Response::json(200, body + "}");
     });
-  });
+  };
+  return submit_sliced(async, std::move(step));
 }
 
 Response HttpApi::get_event(const std::string& id_hex, const Responder& responder, bool& async) {

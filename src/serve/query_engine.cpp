@@ -264,16 +264,33 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
 }
 
 std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after) {
-  std::vector<Event> out;
-  if (limit == 0) return out;
-  latest_.clear();
+  PageProgress progress;
+  progress.scan.after = after;
+  while (!page_step(f, limit, progress, std::chrono::steady_clock::time_point::max())) {
+  }
+  return std::move(progress.events);
+}
+
+bool QueryEngine::page_step(const Filter& f, std::uint64_t limit, PageProgress& p,
+                            std::chrono::steady_clock::time_point deadline) {
+  if (limit == 0) return true;
+  counters_.rows_examined = p.rows_examined;
+  if (!p.max_seq) p.max_seq = index_.last_seq();
+  latest_.clear();  // remembered versions are valid within one slice
   sync_deletions();
-  scan(f, after, !limits_.history, std::nullopt, page_rows_for(limit), [&](Event& ev) {
-    out.push_back(std::move(ev));
-    return out.size() < limit;
-  });
-  counters_.events_served += out.size();
-  return out;
+  const auto collect = [&](Event& ev) {
+    p.events.push_back(std::move(ev));
+    return p.events.size() < limit;
+  };
+  while (scan_page(f, p.scan, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      p.rows_examined = counters_.rows_examined;
+      return false;
+    }
+  }
+  p.rows_examined = counters_.rows_examined;
+  counters_.events_served += p.events.size();
+  return true;
 }
 
 std::uint64_t QueryEngine::count(std::span<const Filter> filters) {

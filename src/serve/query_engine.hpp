@@ -75,6 +75,14 @@ struct CountProgress {
   std::uint64_t count = 0;                  // the answer, once count_step returned true
 };
 
+// A REST page (one filter, up to a limit, after a cursor) run in slices, like ReqProgress.
+struct PageProgress {
+  std::optional<std::int64_t> max_seq;  // snapshot taken by the first slice
+  FilterScan scan;                      // its `after` is the cursor until the first slice
+  std::vector<Event> events;            // the page so far
+  std::uint64_t rows_examined = 0;
+};
+
 class QueryEngine {
  public:
   // `deletions` (may be null) spares the SQL deletion check of events no deletion names.
@@ -90,6 +98,10 @@ class QueryEngine {
                 std::chrono::steady_clock::time_point deadline);
   // One filter, up to `limit` events strictly after `after` (REST paging).
   std::vector<Event> page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after);
+  // The same in slices: true once progress.events is the page (set progress.scan.after to the cursor
+  // before the first call), false when `deadline` passed first (call again with the same progress).
+  bool page_step(const Filter& f, std::uint64_t limit, PageProgress& progress,
+                 std::chrono::steady_clock::time_point deadline);
   // NIP-45: events matching any filter (limits ignored), each once.
   std::uint64_t count(std::span<const Filter> filters);
   // Runs a COUNT until it is complete (true: progress.count is the answer) or `deadline` passes after at

@@ -91,19 +91,21 @@ for (let i = 0; i < Number(o.counts); i++) {
     if (rest !== want) fail(`POST /api/v1/count #${i}`, filters, [rest], [want])
   }
 }
-// REST paging: the whole archive (and one kind) in small pages, exactly once, in order.
-for (const [query, filter] of [['', {}], ['kinds=1,7', { kinds: [1, 7] }], ['%23t=art', { '#t': ['art'] }]]) {
+// REST paging: the whole archive (and one kind, one tag) in pages of 7 and of 50 (with --slice-ms 0 a page of
+// 50 is built over several slices), exactly once, in order.
+for (const [query, filter, size] of [['', {}, 7], ['kinds=1,7', { kinds: [1, 7] }, 7], ['%23t=art', { '#t': ['art'] }, 7],
+                                     ['', {}, 50], ['kinds=1,7', { kinds: [1, 7] }, 50]]) {
   const want = oracle.served.filter(ev => matchFilter(filter, ev)).map(e => e.id)
   const got = []
   let cursor = null, pages = 0
   do {
-    const url = `${base}/api/v1/events?limit=7${query ? '&' + query : ''}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`
+    const url = `${base}/api/v1/events?limit=${size}${query ? '&' + query : ''}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`
     const body = await (await fetch(url)).json()
     got.push(...body.events.map(e => e.id))
     cursor = body.next
     if (++pages > 10000) fail('paging does not end', [filter], got, want)
   } while (cursor)
-  if (JSON.stringify(got) !== JSON.stringify(want)) fail(`GET /api/v1/events?${query} pages`, [filter], got, want)
+  if (JSON.stringify(got) !== JSON.stringify(want)) fail(`GET /api/v1/events?${query} pages of ${size}`, [filter], got, want)
 }
 relay.close()
 console.log(`OK ${o.reqs} REQs (${nonEmpty} non-empty, ${eventsCompared} events compared), ${o.counts} COUNTs, REST paging; served ${oracle.served.length} of ${events.length}`)
