@@ -28,7 +28,7 @@ class HttpApi {
   void add_cors(net::Response& r) const;
   // Queues `job` (which completes `responder`); a 503 when the queue is full.
   net::Response submit(const net::Responder& responder, bool& async, Job job);
-  // A job run in slices (worker_pool.hpp): REQ and COUNT.
+  // A job run in slices (worker_pool.hpp): REQ, COUNT and REST pages.
   net::Response submit_sliced(bool& async, std::function<bool(WorkerContext&)> step);
 
   ServerContext& ctx_;
