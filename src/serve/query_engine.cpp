@@ -97,6 +97,14 @@ void QueryEngine::scan(const Filter& f, std::optional<ScanKey> after, bool apply
   }
 }
 
+bool QueryEngine::scan_slice(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
+                             std::size_t page_rows, const EventVisitor& visit,
+                             std::chrono::steady_clock::time_point deadline) {
+  while (scan_page(f, at, apply_rules, max_seq, page_rows, visit, deadline))
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  return true;
+}
+
 std::optional<Event> QueryEngine::visit_row(const IndexRow& row, const Filter& f, bool apply_rules,
                                             std::optional<std::int64_t> max_seq) {
   if (max_seq && row.seq > *max_seq) return std::nullopt;  // committed after the snapshot: the live tail sends it
@@ -245,11 +253,9 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
       p.events.push_back(std::move(ev));
       return ++at.served < limit;
     };
-    while (scan_page(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        p.rows_examined = counters_.rows_examined;
-        return false;
-      }
+    if (!scan_slice(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
+      p.rows_examined = counters_.rows_examined;
+      return false;
     }
   }
   p.rows_examined = counters_.rows_examined;
@@ -282,11 +288,9 @@ bool QueryEngine::page_step(const Filter& f, std::uint64_t limit, PageProgress& 
     p.events.push_back(std::move(ev));
     return p.events.size() < limit;
   };
-  while (scan_page(f, p.scan, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      p.rows_examined = counters_.rows_examined;
-      return false;
-    }
+  if (!scan_slice(f, p.scan, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
+    p.rows_examined = counters_.rows_examined;
+    return false;
   }
   p.rows_examined = counters_.rows_examined;
   counters_.events_served += p.events.size();
@@ -317,12 +321,9 @@ bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
     return true;
   };
   for (; p.next_filter < filters.size(); ++p.next_filter) {
-    FilterScan& at = p.scans[p.next_filter];
-    while (scan_page(filters[p.next_filter], at, true, p.max_seq, kMaxPageRows, note, deadline)) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        p.rows_examined = counters_.rows_examined;
-        return false;
-      }
+    if (!scan_slice(filters[p.next_filter], p.scans[p.next_filter], true, p.max_seq, kMaxPageRows, note, deadline)) {
+      p.rows_examined = counters_.rows_examined;
+      return false;
     }
   }
   p.rows_examined = counters_.rows_examined;

@@ -128,6 +128,9 @@ class QueryEngine {
                  std::size_t page_rows, const EventVisitor& visit,
                  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   std::uint64_t count_from_index(std::span<const Filter> filters);  // COUNT with --history
+  // Pages of one filter until it is finished (true) or `deadline` passed (false: call again with `at`).
+  bool scan_slice(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
+                  std::size_t page_rows, const EventVisitor& visit, std::chrono::steady_clock::time_point deadline);
   // Fetches the next page into at.page (from its first unseen row); false when no rows are left.
   bool fetch_page(const Filter& f, FilterScan& at, std::size_t page_rows);
   // Whether one row is served and matches: the event, or nothing.
