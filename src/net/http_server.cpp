@@ -269,7 +269,8 @@ class HttpSession : public detail::Connection, public std::enable_shared_from_th
 
   // Writes chunk_ (or the last chunk once the source is done), making the next piece meanwhile.
   void write_chunk() {
-    if (!slot_) return end_stream(false);  // closed meanwhile (the server stops)
+    // Closed meanwhile, or the server stops (also when it began to stop before this body started).
+    if (!slot_ || stopping_) return end_stream(false);
     while (chunk_.empty() && !source_done_)
       if (!pull(chunk_)) return end_stream(false);
     stream_.expires_after(opts().write_timeout);
