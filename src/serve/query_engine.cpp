@@ -1,9 +1,9 @@
 #include "serve/query_engine.hpp"
 
 #include <algorithm>
-#include <utility>
 #include <ctime>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -295,13 +295,6 @@ bool QueryEngine::page_step(const Filter& f, std::uint64_t limit, PageProgress& 
   p.rows_examined = counters_.rows_examined;
   counters_.events_served += p.events.size();
   return true;
-}
-
-std::uint64_t QueryEngine::count(std::span<const Filter> filters) {
-  CountProgress progress;
-  while (!count_step(filters, progress, std::chrono::steady_clock::time_point::max())) {
-  }
-  return progress.count;
 }
 
 bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,

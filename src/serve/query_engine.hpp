@@ -102,10 +102,8 @@ class QueryEngine {
   // before the first call), false when `deadline` passed first (call again with the same progress).
   bool page_step(const Filter& f, std::uint64_t limit, PageProgress& progress,
                  std::chrono::steady_clock::time_point deadline);
-  // NIP-45: events matching any filter (limits ignored), each once.
-  std::uint64_t count(std::span<const Filter> filters);
-  // Runs a COUNT until it is complete (true: progress.count is the answer) or `deadline` passes after at
-  // least one page (false: call again with the same progress).
+  // NIP-45, in slices: the events matching any filter (limits ignored), each once. True once complete
+  // (progress.count is the answer), false when `deadline` passed after at least one page (call again).
   bool count_step(std::span<const Filter> filters, CountProgress& progress,
                   std::chrono::steady_clock::time_point deadline);
   // Default-mode rules (latest version, deletions, expiry); always true with --history.
