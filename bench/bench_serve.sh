@@ -31,8 +31,8 @@ if [ ! -s "$CORPUS" ]; then
   echo "generating $N events (pb-gen-corpus --seed 7, 90 days) ..." >&2
   "$BIN/pb-gen-corpus" -q --events "$N" --seed 7 --days 90 -o "$CORPUS.tmp" && mv "$CORPUS.tmp" "$CORPUS"
 fi
-# A cached archive from before the current index schema (4) is upgraded the way a user would (index rebuild).
-if [ -f "$ARCHIVE/index.db" ] && [ "$(sqlite3 "$ARCHIVE/index.db" 'PRAGMA user_version')" -lt 4 ]; then
+# A cached archive from before the current index schema (5) is upgraded the way a user would (index rebuild).
+if [ -f "$ARCHIVE/index.db" ] && [ "$(sqlite3 "$ARCHIVE/index.db" 'PRAGMA user_version')" -lt 5 ]; then
   echo "upgrading the cached archive's index (proton-beam index rebuild) ..." >&2
   "$BIN/proton-beam" index rebuild "$ARCHIVE" > /dev/null
 fi

@@ -21,13 +21,15 @@
 #include "archive/index_query_sql.hpp"
 #include "archive/int64_rows_table.hpp"
 #include "nostr/crypto.hpp"
+#include "nostr/expiration.hpp"
 #include "nostr/hex.hpp"
 
 namespace pb {
 namespace {
 
 // Bump when the schema changes; open() refuses anything newer than this.
-constexpr int kSchemaVersion = 4;  // 2: seq, tag index, relay cursors; 3: compact rows; 4: tag parts (docs/index.md)
+constexpr int kSchemaVersion = 5;  // 2: seq, tag index, relay cursors; 3: compact rows; 4: tag parts;
+                                   // 5: kind and NIP-40 expiration in tag rows (docs/index.md)
 // PRAGMA application_id marks the file as a Proton Beam index ("PBIX"), so `file index.db` can tell and we
 // refuse to write our tables into somebody else's database.
 constexpr std::int32_t kApplicationId = 0x50424958;
@@ -52,7 +54,10 @@ constexpr std::int64_t kJournalSizeLimit = 64LL << 20;
 // ids into their own tables (day_files names every file rows ever pointed into; files keeps what is
 // committed of each, as in version 2). Tag rows key a tag by its name and a 56-bit hash of its value (IndexTag),
 // behind the part of 2^20 events they belong to (version 4): a writer's new rows then go into the newest
-// part of the B-tree, not all over it, so inserts do not slow down as the archive grows.
+// part of the B-tree, not all over it, so inserts do not slow down as the archive grows. Tag rows carry
+// the event's kind (version 5), so `#p` + kinds reads only the matching events' rows, and an event with a
+// NIP-40 expiration has one more tag row keyed by its seq (kExpirationTagName) holding the expiration in
+// created_at, so a COUNT can apply NIP-40 without decoding the event.
 // CHECKs keep hex text pasted into the shell out of the blob columns.
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE authors(
@@ -87,6 +92,7 @@ CREATE TABLE tags(
   key        INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   seq        INTEGER NOT NULL,
+  kind       INTEGER NOT NULL,
   PRIMARY KEY (part, key, created_at, seq)
 ) WITHOUT ROWID;
 CREATE TABLE relay_cursors(
@@ -98,7 +104,8 @@ CREATE VIEW events_hex AS
          e.member_offset, e.seq
   FROM events e LEFT JOIN authors a ON a.aid = e.aid LEFT JOIN day_files f ON f.fid = e.fid;
 CREATE VIEW tags_hex AS
-  SELECT char(key >> 56) AS name, printf('%014x', key & 72057594037927935) AS value_hash, created_at, seq, part
+  SELECT CASE WHEN key >> 56 = 1 THEN 'expiration' ELSE char(key >> 56) END AS name,
+         printf('%014x', key & 72057594037927935) AS value_hash, created_at, seq, part, kind
   FROM tags;
 )sql";
 
@@ -121,6 +128,11 @@ DROP INDEX IF EXISTS events_created;
 constexpr const char* kRowColumns =
     "events.id, events.aid, events.created_at, events.kind, events.fid, events.member_offset, events.seq";
 constexpr const char* kRowFrom = "events";
+// kRowColumns plus the event's NIP-40 expiration (NULL when none): its tag row, keyed by seq
+// (expiration_key()), read in the same statement as the row.
+const std::string kRowColumnsWithExpiration =
+    fmt::format("{}, (SELECT x.created_at FROM tags AS x WHERE x.part = events.seq >> {} AND x.key = {} | events.seq)",
+                kRowColumns, kTagPartBits, expiration_key(0));
 
 
 struct DbCloser {
@@ -195,7 +207,8 @@ constexpr std::array<const char*, kSlotCount> kSlotSql = {
     "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     "SELECT value FROM meta WHERE key = ?1",
     // One statement per flush over the buffered rows (Int64RowsTable): its cursor on tags stays open.
-    "INSERT OR IGNORE INTO tags(part, key, created_at, seq) SELECT part, key, created_at, seq FROM pb_pending_tags",
+    "INSERT OR IGNORE INTO tags(part, key, created_at, seq, kind) SELECT part, key, created_at, seq, kind "
+    "FROM pb_pending_tags",
     "INSERT INTO relay_cursors(url, cursor) VALUES (?1, ?2) ON CONFLICT(url) DO UPDATE SET cursor = excluded.cursor",
     "SELECT events.id, events.aid, events.created_at, events.kind, events.fid, events.member_offset, events.seq "
     "FROM events WHERE events.seq > ?1 ORDER BY events.seq LIMIT ?2",
@@ -225,10 +238,10 @@ std::vector<T> unique_sorted(std::vector<T> v) {
 }
 
 // A tag row waiting for the transaction's flush: part (seq >> kTagPartBits), key, created_at, seq — the
-// tags key's columns in its order, so sorting the arrays sorts by that key. Plain arrays, so a batch is
-// one contiguous run of int64s for the pb_pending_tags table.
-using PendingTag = std::array<std::int64_t, 4>;
-static_assert(sizeof(PendingTag) == 4 * sizeof(std::int64_t));
+// tags key's columns in its order, so sorting the arrays sorts by that key — then kind. Plain arrays, so
+// a batch is one contiguous run of int64s for the pb_pending_tags table.
+using PendingTag = std::array<std::int64_t, 5>;
+static_assert(sizeof(PendingTag) == 5 * sizeof(std::int64_t));
 constexpr const char* kPendingTagsTable = "pb_pending_tags";
 // Anyone can grind keys whose raw bytes collide in a table's low bits, so the bytes are mixed with a
 // per-connection random seed first.
@@ -246,6 +259,8 @@ struct PubkeyHash {
 // Writer-side author id cache: ~64 B per entry, so at most ~8 MB.
 constexpr std::size_t kAuthorCacheEntries = 1 << 17;
 
+constexpr std::uint64_t kLow56 = (std::uint64_t{1} << 56) - 1;
+
 // Tag rows buffered before a sorted flush: bounds the memory of one long transaction (index rebuild).
 constexpr std::size_t kTagFlushRows = 1 << 20;
 
@@ -260,7 +275,7 @@ struct PreparedQuery {
       : ids(unique_sorted(q.ids)), authors(unique_sorted(q.authors)), kinds(unique_sorted(q.kinds)) {
     for (const auto& [name, values] : q.tags) tags.emplace_back(name, unique_sorted(values));
     shape = {ids.size(), authors.size(), kinds.size(), q.since.has_value(), q.until.has_value(),
-             q.limit.has_value() && !count, {}, count};
+             q.limit.has_value() && !count, {}, count, q.with_expiration && !count};
     for (const auto& t : tags) shape.tag_values.push_back(t.second.size());
   }
 };
@@ -370,6 +385,7 @@ struct ArchiveIndex::Impl {
     r.file_name = file_name_of(sqlite3_column_int64(s, 4));
     r.member_offset = static_cast<std::uint64_t>(sqlite3_column_int64(s, 5));
     r.seq = sqlite3_column_int64(s, 6);
+    if (sqlite3_column_count(s) > 7 && sqlite3_column_type(s, 7) != SQLITE_NULL) r.expiration = sqlite3_column_int64(s, 7);
     return r;
   }
 
@@ -435,8 +451,15 @@ struct ArchiveIndex::Impl {
   // kTagFlushRows): an event's tags land all over that B-tree, and inserting them in key order touches
   // each page once per flush instead of once per row. Only committed rows are visible to other
   // connections anyway, and nothing on the writer's own connection reads tags mid-transaction.
-  void insert_tags(std::span<const IndexTag> tags, std::int64_t created_at, std::int64_t seq) {
-    for (const IndexTag& t : tags) pending_tags.push_back({seq >> kTagPartBits, t.key, created_at, seq});
+  void insert_tags(std::span<const IndexTag> tags, std::int64_t created_at, std::int64_t seq, std::int32_t kind) {
+    for (const IndexTag& t : tags) {
+      // The expiration row is found by seq (expiration()): its key holds the seq, its created_at the time.
+      if (is_expiration(t))
+        pending_tags.push_back({seq >> kTagPartBits, expiration_key(seq),
+                                static_cast<std::int64_t>(static_cast<std::uint64_t>(t.key) & kLow56), seq, kind});
+      else
+        pending_tags.push_back({seq >> kTagPartBits, t.key, created_at, seq, kind});
+    }
     if (pending_tags.size() >= kTagFlushRows) flush_tags();
   }
 
@@ -467,11 +490,12 @@ struct ArchiveIndex::Impl {
     const auto version = pragma_int("PRAGMA user_version");
     if (app != 0 && app != kApplicationId)
       refuse("opening: not a Proton Beam index (application_id " + std::to_string(app) + ")");
-    if (version >= 1 && version <= 3)
+    if (version >= 1 && version <= 4)
       refuse("opening: schema version " + std::to_string(version) + " (" +
              (version == 1   ? "from before the tag index"
               : version == 2 ? "the larger layout before version 3"
-                             : "the tag index before its parts, version 4") +
+              : version == 3 ? "the tag index before its parts, version 4"
+                             : "tag rows without kinds and expirations, before version 5") +
              "); upgrade it with `proton-beam index rebuild <archive>`, which rebuilds index.db from the day "
              "files (relay cursors of proton-beam-daemon are carried over)");
     if (version > kSchemaVersion)
@@ -529,15 +553,20 @@ struct ArchiveIndex::Impl {
     }
   }
 
+  static std::string columns(const IndexQueryShape& q) {
+    return q.expiration ? kRowColumnsWithExpiration : std::string(kRowColumns);
+  }
+
   // The cached statement of tag_walk(), by the shape's constraints.
   sqlite3_stmt* walk_stmt(const IndexQueryShape& q) {
-    const std::string key = fmt::format("walk/{}/{}/{}{}", q.authors, q.kinds, int(q.since), int(q.until));
+    const std::string key =
+        fmt::format("walk/{}/{}/{}{}{}", q.authors, q.kinds, int(q.since), int(q.until), int(q.expiration));
     if (auto it = query_stmts.find(key); it != query_stmts.end()) return it->second.get();
     const auto max_vars = static_cast<std::size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_VARIABLE_NUMBER, -1));
     if (q.authors + q.kinds + 5 > max_vars)
       refuse("querying: too many authors/kinds in one query (limit " + std::to_string(max_vars) + " values)");
     if (query_stmts.size() >= 64) query_stmts.clear();
-    const std::string sql = tag_walk_sql(q, kRowColumns);
+    const std::string sql = tag_walk_sql(q, columns(q).c_str());
     auto [it, inserted] = query_stmts.emplace(key, prepare(sql, "preparing a tag walk", SQLITE_PREPARE_PERSISTENT));
     return it->second.get();
   }
@@ -575,8 +604,8 @@ struct ArchiveIndex::Impl {
 
   // The cached statement for query()'s shape (which constraints, how many values each).
   sqlite3_stmt* query_stmt(const IndexQueryShape& q) {
-    std::string key = fmt::format("{}/{}/{}/{}{}{}{}", q.ids, q.authors, q.kinds, int(q.since), int(q.until),
-                                  int(q.limit), int(q.count));
+    std::string key = fmt::format("{}/{}/{}/{}{}{}{}{}", q.ids, q.authors, q.kinds, int(q.since), int(q.until),
+                                  int(q.limit), int(q.count), int(q.expiration));
     std::size_t values = q.ids + q.authors + q.kinds + 3;
     for (const std::size_t n : q.tag_values) {
       key += fmt::format("/t{}", n);
@@ -588,7 +617,7 @@ struct ArchiveIndex::Impl {
       refuse("querying: too many ids/authors/kinds/tag values in one query (limit " + std::to_string(max_vars) +
              " values)");
     const auto max_branches = static_cast<std::size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_COMPOUND_SELECT, -1));
-    const std::string sql = index_query_sql(q, kRowColumns, kRowFrom, max_branches);
+    const std::string sql = index_query_sql(q, columns(q).c_str(), kRowFrom, max_branches);
     // Many different list lengths would grow the cache without bound; shapes are cheap to re-prepare.
     if (query_stmts.size() >= 64) query_stmts.clear();
     auto [it, inserted] = query_stmts.emplace(key, prepare(sql, "preparing a query", SQLITE_PREPARE_PERSISTENT));
@@ -624,7 +653,7 @@ ArchiveIndex ArchiveIndex::open(const std::filesystem::path& path, Mode mode, st
 
   impl->configure_connection();
   if (mode == Mode::read_write) {
-    impl->pending_table = Int64RowsTable::attach(raw, kPendingTagsTable, {"part", "key", "created_at", "seq"});
+    impl->pending_table = Int64RowsTable::attach(raw, kPendingTagsTable, {"part", "key", "created_at", "seq", "kind"});
     impl->open_writer();
   } else {
     impl->check_identity(/*allow_empty=*/false);
@@ -670,7 +699,7 @@ std::int64_t ArchiveIndex::insert_new(const IndexRow& row) {
   const int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) im.fail(rc, "inserting event " + to_hex(row.id));
   const std::int64_t seq = sqlite3_last_insert_rowid(im.db.get());
-  im.insert_tags(row.tags, row.created_at, seq);
+  im.insert_tags(row.tags, row.created_at, seq, row.kind);
   return seq;
 }
 
@@ -761,6 +790,11 @@ std::vector<IndexTag> index_tags(const Event& ev, Sha256Hasher& hasher) {
     if (t.size() < 2 || t[0].size() != 1) continue;
     const char c = t[0][0];
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) out.push_back(index_tag(c, t[1], hasher));
+  }
+  if (const auto at = expiration_of(ev)) {
+    // Clamped into 56 bits: a time before 1970 has passed, one after 2^56 s never comes.
+    const auto clamped = std::clamp<std::int64_t>(*at, 0, static_cast<std::int64_t>(kLow56));
+    out.push_back({(std::int64_t{kExpirationTagName} << 56) | clamped});
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -963,8 +997,9 @@ void ArchiveIndex::begin_bulk_load(unsigned sorter_threads) {
   impl_->exec(pragmas.c_str(), "configuring a bulk load");
 }
 
-void ArchiveIndex::insert_tags(std::int64_t seq, std::int64_t created_at, std::span<const IndexTag> tags) {
-  impl_->insert_tags(tags, created_at, seq);
+void ArchiveIndex::insert_tags(std::int64_t seq, std::int64_t created_at, std::int32_t kind,
+                               std::span<const IndexTag> tags) {
+  impl_->insert_tags(tags, created_at, seq, kind);
 }
 
 void ArchiveIndex::import_tags(const std::filesystem::path& scratch) {

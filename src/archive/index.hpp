@@ -1,9 +1,9 @@
 // The SQLite index (index.db) of an archive: one row per stored event, plus the committed length of
 // every day file and a little metadata. Schema and PRAGMA choices: docs/index.md.
 //
-// Schema version 4: events rows hold the 32-byte id, integer author and file ids (authors, files tables),
+// Schema version 5: events rows hold the 32-byte id, integer author and file ids (authors, files tables),
 // and are found by id through an index on the id's first 8 bytes; tag rows are grouped by slices of 2^20
-// events (docs/index.md). From the sqlite3 shell:
+// events and carry the event's kind; a NIP-40 expiration is a tag row too (docs/index.md). From the sqlite3 shell:
 //   SELECT * FROM events_hex WHERE id = lower('<hex>');   -- view with hex columns (scans; fine for a few M rows)
 //   SELECT * FROM events WHERE substr(id, 1, 8) = substr(X'<hex>', 1, 8) AND id = X'<hex>';  -- indexed
 #pragma once
@@ -33,9 +33,16 @@ struct IndexTag {
   std::int64_t key = 0;
   auto operator<=>(const IndexTag&) const = default;
 };
+// An event's NIP-40 expiration, as index_tags() lists it: this name byte (no filter can ask for it) over
+// the expiration time, clamped to [0, 2^56). Its tag row is keyed by the event's seq instead, with the
+// time in created_at (IndexQuery::with_expiration reads it).
+inline constexpr char kExpirationTagName = '\x01';
+inline bool is_expiration(IndexTag t) { return (static_cast<std::uint64_t>(t.key) >> 56) == kExpirationTagName; }
+inline std::int64_t expiration_key(std::int64_t seq) { return (std::int64_t{kExpirationTagName} << 56) | seq; }
+
 IndexTag index_tag(char name, std::string_view value);
 IndexTag index_tag(char name, std::string_view value, Sha256Hasher& hasher);
-// An event's tag keys, sorted and without repeats (computed off the writer thread: it hashes). Hot paths
+// An event's tag keys (and its expiration, if any), sorted and without repeats (computed off the writer thread: it hashes). Hot paths
 // pass their thread's hasher.
 std::vector<IndexTag> index_tags(const Event& ev);
 std::vector<IndexTag> index_tags(const Event& ev, Sha256Hasher& hasher);
@@ -48,6 +55,7 @@ struct IndexRow {
   std::string file_name;          // day file name relative to the archive, e.g. "2025_09_27.pb.gz"
   std::uint64_t member_offset = 0;  // compressed offset of the gzip member holding the record
   std::int64_t seq = 0;             // read only: insertion order, rising across commits (rows_after())
+  std::optional<std::int64_t> expiration;  // read only: the NIP-40 expiration, if IndexQuery::with_expiration
   std::vector<IndexTag> tags;       // on insert: the event's single-letter tags (index_tags()) for the tag index
 };
 
@@ -66,6 +74,8 @@ struct IndexQuery {
   std::optional<std::uint64_t> limit;
   // Tag conditions, ANDed: each holds when the event has a tag `name` whose first value is any of `values`.
   std::vector<std::pair<char, std::vector<std::string>>> tags;
+  // Fill IndexRow::expiration from the tag index (one more B-tree look-up per row, in the same statement).
+  bool with_expiration = false;
 };
 
 // One ArchiveIndex per thread: an object (its SQLite connection and cached statements) must not be used
@@ -165,7 +175,7 @@ class ArchiveIndex {
   // The tag rows insert_new() would add for an event with this seq and created_at, for a row that lives in
   // another index: index rebuild builds the tags B-tree in a scratch index on a thread of its own. Writer
   // only, inside a transaction.
-  void insert_tags(std::int64_t seq, std::int64_t created_at, std::span<const IndexTag> tags);
+  void insert_tags(std::int64_t seq, std::int64_t created_at, std::int32_t kind, std::span<const IndexTag> tags);
   // Copies every tag row of the (closed) index at `scratch` into this index's tags table, which must be
   // empty, in one transaction of its own (call outside one). SQLite copies the records without decoding
   // them (its transfer optimization): ~0.2 µs per row against ~0.7 to insert one.

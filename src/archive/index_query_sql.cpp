@@ -23,6 +23,16 @@ std::string params(std::size_t& next, std::size_t n) {
   return sql;
 }
 
+// "?first,…" for a list whose parameters are already numbered (bound once, used twice).
+std::string list_params(const List& l) {
+  std::string sql;
+  for (std::size_t i = 0; i < l.n; ++i) {
+    if (i) sql += ',';
+    sql += param(l.first + i);
+  }
+  return sql;
+}
+
 }  // namespace
 
 bool tag_walk_fits(const IndexQueryShape& q) {
@@ -42,7 +52,8 @@ std::string tag_walk_sql(const IndexQueryShape& q, const char* columns) {
   } else if (q.authors > 1) {
     sql += " AND +events.aid IN (SELECT aid FROM authors WHERE pubkey IN (" + params(next, q.authors) + "))";
   }
-  if (q.kinds) sql += " AND +events.kind IN (" + params(next, q.kinds) + ")";
+  // The tag row's kind (version 5): rows of other kinds are skipped before their event row is read.
+  if (q.kinds) sql += " AND tags.kind IN (" + params(next, q.kinds) + ")";
   if (q.since) sql += " AND tags.created_at >= " + param(next++);
   if (q.until) sql += " AND tags.created_at <= " + param(next++);
   return sql + " ORDER BY tags.created_at DESC, events.id ASC LIMIT " + param(next);
@@ -75,6 +86,7 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, const
       tag_sql += param(next++);
     }
     tag_sql += ")";
+    if (kinds.n) tag_sql += " AND tags.kind IN (" + list_params(kinds) + ")";
     if (q.since) tag_sql += " AND tags.created_at >= " + param(since_p);
     if (q.until) tag_sql += " AND tags.created_at <= " + param(until_p);
     tag_sql += ")";

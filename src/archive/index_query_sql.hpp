@@ -23,6 +23,7 @@ struct IndexQueryShape {
   bool limit = false;
   std::vector<std::size_t> tag_values;  // per tag condition: how many values
   bool count = false;                   // SELECT count(*) of the matches (limit and order ignored)
+  bool expiration = false;              // the rows' columns include the expiration (IndexQuery::with_expiration)
 };
 
 // `columns` is the select list over `from` (events and the tables joined to it; a count reads events

@@ -154,6 +154,7 @@ class OrderedDecoder {
 // The tag rows of one event, for the tag thread.
 struct TagJob {
   std::int64_t seq = 0, created_at = 0;
+  std::int32_t kind = 0;
   std::vector<IndexTag> tags;
 };
 
@@ -197,7 +198,7 @@ class TagThread {
       for (std::uint64_t files = 0; auto jobs = queue_.pop(); ++files) {
         if (fail_after_ && files >= *fail_after_)
           throw std::runtime_error("tag index: injected failure (PB_FAULT_REBUILD_TAGS_AFTER)");
-        for (const TagJob& j : *jobs) tags.insert_tags(j.seq, j.created_at, j.tags);
+        for (const TagJob& j : *jobs) tags.insert_tags(j.seq, j.created_at, j.kind, j.tags);
       }
       tags.commit();
     } catch (...) {
@@ -233,7 +234,7 @@ void index_file(ArchiveIndex& index, TagThread& tags, const fs::path& file, File
     row.created_at = c.created_at;
     row.kind = c.kind;
     row.member_offset = c.member_offset;
-    jobs.push_back({index.insert_new(row), c.created_at, std::move(c.tags)});
+    jobs.push_back({index.insert_new(row), c.created_at, c.kind, std::move(c.tags)});
   }
   const std::uint64_t indexed = jobs.size();
   tags.add(std::move(jobs));

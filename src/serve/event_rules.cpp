@@ -1,7 +1,5 @@
 #include "serve/event_rules.hpp"
 
-#include <charconv>
-
 #include "nostr/hex.hpp"
 
 namespace pb::serve {
@@ -17,17 +15,6 @@ std::optional<std::string> address_of(const Event& ev) {
   std::string a = std::to_string(ev.kind) + ":" + to_hex(ev.pubkey) + ":";
   if (is_addressable(ev.kind)) a += d_tag(ev);
   return a;
-}
-
-std::optional<std::int64_t> expiration_of(const Event& ev) {
-  for (const auto& t : ev.tags) {
-    if (t.size() < 2 || t[0] != "expiration") continue;
-    std::int64_t v = 0;
-    const auto& s = t[1];
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
-  }
-  return std::nullopt;
 }
 
 bool expired(const Event& ev, std::int64_t now) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "nostr/event.hpp"
+#include "nostr/expiration.hpp"
 
 namespace pb::serve {
 
@@ -17,8 +18,7 @@ inline bool is_addressable(std::int32_t kind) { return kind >= 30000 && kind < 4
 std::string d_tag(const Event& ev);
 // "kind:pubkey:d" for replaceable ("kind:pubkey:") and addressable events; nullopt otherwise.
 std::optional<std::string> address_of(const Event& ev);
-// NIP-40: the `expiration` tag's unix time, when it holds a valid integer.
-std::optional<std::int64_t> expiration_of(const Event& ev);
+// NIP-40 (expiration_of: nostr/expiration.hpp): expired at `now`.
 bool expired(const Event& ev, std::int64_t now);
 
 }  // namespace pb::serve

@@ -54,6 +54,7 @@ bool QueryEngine::fetch_page(const Filter& f, FilterScan& at, std::size_t page_r
     if (at.after) q.until = f.until ? std::min(*f.until, at.after->created_at) : at.after->created_at;
     if (q.since && q.until && *q.since > *q.until) return false;
     q.limit = page_rows + at.extra;
+    q.with_expiration = at.with_expiration;
     at.page = index_.query(q);
     charge(at.page.size());
     at.next = 0;
@@ -73,34 +74,40 @@ bool QueryEngine::fetch_page(const Filter& f, FilterScan& at, std::size_t page_r
   return true;
 }
 
-bool QueryEngine::scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
-                            std::size_t page_rows, const EventVisitor& visit,
+bool QueryEngine::scan_page(const Filter& f, FilterScan& at, std::size_t page_rows, const RowVisitor& visit,
                             std::chrono::steady_clock::time_point deadline) {
   if (f.is_empty_set()) return false;
   if (at.next >= at.page.size() && (at.last_page || !fetch_page(f, at, page_rows))) return false;
   // The clock is read every few rows: a slice ends inside the page once its time is up.
   constexpr std::size_t kRowsPerClockCheck = 16;
   for (std::size_t visited = 1; at.next < at.page.size(); ++visited) {
-    std::optional<Event> ev = visit_row(at.page[at.next++], f, apply_rules, max_seq);
-    if (ev && !visit(*ev)) return false;
+    if (!visit(at.page[at.next++])) return false;
     if (visited % kRowsPerClockCheck == 0 && at.next < at.page.size() && std::chrono::steady_clock::now() >= deadline)
       return true;
   }
   return !at.last_page;
 }
 
+QueryEngine::RowVisitor QueryEngine::event_visitor(const Filter& f, bool apply_rules,
+                                                   std::optional<std::int64_t> max_seq, const EventVisitor& visit) {
+  return [this, &f, apply_rules, max_seq, &visit](const IndexRow& row) {
+    std::optional<Event> ev = visit_row(row, f, apply_rules, max_seq);
+    return !ev || visit(*ev);
+  };
+}
+
 void QueryEngine::scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules,
                        std::optional<std::int64_t> max_seq, std::size_t page_rows, const EventVisitor& visit) {
   FilterScan at;
   at.after = after;
-  while (scan_page(f, at, apply_rules, max_seq, page_rows, visit)) {
+  const RowVisitor rows = event_visitor(f, apply_rules, max_seq, visit);
+  while (scan_page(f, at, page_rows, rows)) {
   }
 }
 
-bool QueryEngine::scan_slice(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
-                             std::size_t page_rows, const EventVisitor& visit,
+bool QueryEngine::scan_slice(const Filter& f, FilterScan& at, std::size_t page_rows, const RowVisitor& visit,
                              std::chrono::steady_clock::time_point deadline) {
-  while (scan_page(f, at, apply_rules, max_seq, page_rows, visit, deadline))
+  while (scan_page(f, at, page_rows, visit, deadline))
     if (std::chrono::steady_clock::now() >= deadline) return false;
   return true;
 }
@@ -115,6 +122,16 @@ std::optional<Event> QueryEngine::visit_row(const IndexRow& row, const Filter& f
   if (!ev || !f.matches(*ev)) return std::nullopt;
   if (apply_rules && !event_served(*ev)) return std::nullopt;
   return ev;
+}
+
+// A COUNT's test of one row: the same rules as visit_row() without the event, except for addressable
+// kinds. Like --history's count, it trusts the tag index's keys (exact up to a 2^-56 key collision).
+bool QueryEngine::counted_from_index(const IndexRow& row, const Filter& f, std::optional<std::int64_t> max_seq,
+                                     std::int64_t now) {
+  if (is_addressable(row.kind)) return visit_row(row, f, true, max_seq).has_value();
+  if (max_seq && row.seq > *max_seq) return false;
+  if (!row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) return false;
+  return !row.expiration || *row.expiration > now;
 }
 
 std::optional<Event> QueryEngine::load(const IndexRow& row) {
@@ -253,7 +270,7 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
       p.events.push_back(std::move(ev));
       return ++at.served < limit;
     };
-    if (!scan_slice(f, at, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
+    if (!scan_slice(f, at, page_rows_for(limit), event_visitor(f, !limits_.history, p.max_seq, collect), deadline)) {
       p.rows_examined = counters_.rows_examined;
       return false;
     }
@@ -288,7 +305,7 @@ bool QueryEngine::page_step(const Filter& f, std::uint64_t limit, PageProgress& 
     p.events.push_back(std::move(ev));
     return p.events.size() < limit;
   };
-  if (!scan_slice(f, p.scan, !limits_.history, p.max_seq, page_rows_for(limit), collect, deadline)) {
+  if (!scan_slice(f, p.scan, page_rows_for(limit), event_visitor(f, !limits_.history, p.max_seq, collect), deadline)) {
     p.rows_examined = counters_.rows_examined;
     return false;
   }
@@ -304,17 +321,23 @@ bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
     p.count = count_from_index(filters);
     return true;
   }
-  // Default mode: every match is decoded for the rules (expiry needs the event), in slices.
-  if (!p.max_seq) p.max_seq = index_.last_seq();
-  p.scans.resize(filters.size());
+  // Default mode, in slices: the rules run on the index rows (the tag index holds expirations); only an
+  // addressable event is decoded (its address needs the d tag).
+  if (!p.max_seq) {
+    p.max_seq = index_.last_seq();
+    p.scans.resize(filters.size());
+    for (FilterScan& at : p.scans) at.with_expiration = true;
+  }
   latest_.clear();  // remembered versions are valid within one slice
   sync_deletions();
-  const auto note = [&](const Event& ev) {
-    p.seen.insert(ev.id);
-    return true;
-  };
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
   for (; p.next_filter < filters.size(); ++p.next_filter) {
-    if (!scan_slice(filters[p.next_filter], p.scans[p.next_filter], true, p.max_seq, kMaxPageRows, note, deadline)) {
+    const Filter& f = filters[p.next_filter];
+    const auto note = [&](const IndexRow& row) {
+      if (counted_from_index(row, f, p.max_seq, now)) p.seen.insert(row.id);
+      return true;
+    };
+    if (!scan_slice(f, p.scans[p.next_filter], kMaxPageRows, note, deadline)) {
       p.rows_examined = counters_.rows_examined;
       return false;
     }

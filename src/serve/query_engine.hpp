@@ -52,6 +52,7 @@ struct FilterScan {
   std::vector<IndexRow> page;    // the page being visited, from `next` on
   std::size_t next = 0;
   bool last_page = false;        // the page holds the filter's last rows
+  bool with_expiration = false;  // rows carry their NIP-40 expiration (a default-mode COUNT)
 };
 
 // A REQ that can be run in slices (fair scheduling: a broad scan goes to the back of the queue after each
@@ -64,8 +65,9 @@ struct ReqProgress {
   std::uint64_t rows_examined = 0;      // carried across slices: the work budget is per query
 };
 
-// A COUNT run in slices, like ReqProgress: a default-mode COUNT decodes every matching event (the rules
-// need them), so a broad one must yield its worker too. The filters must outlive it.
+// A COUNT run in slices, like ReqProgress: a default-mode COUNT applies the rules row by row (a look-up
+// or two each, a decode for addressable kinds), so a broad one must yield its worker too. The filters
+// must outlive it.
 struct CountProgress {
   std::optional<std::int64_t> max_seq;  // snapshot taken by the first slice: later commits are not counted
   std::vector<FilterScan> scans;
@@ -118,17 +120,23 @@ class QueryEngine {
   void reset_counters() { counters_ = {}; }
 
  private:
+  using RowVisitor = std::function<bool(const IndexRow&)>;  // false stops the scan
+  // visit_row() on each row, then `visit` on each event it yields (both must outlive the result).
+  RowVisitor event_visitor(const Filter& f, bool apply_rules, std::optional<std::int64_t> max_seq,
+                           const EventVisitor& visit);
   void scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules, std::optional<std::int64_t> max_seq,
             std::size_t page_rows, const EventVisitor& visit);
   // One index page of a filter's scan; false once the filter is finished (or `visit` said stop).
   // `deadline` may end the call inside a page (true: call again to go on).
-  bool scan_page(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
-                 std::size_t page_rows, const EventVisitor& visit,
+  bool scan_page(const Filter& f, FilterScan& at, std::size_t page_rows, const RowVisitor& visit,
                  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   std::uint64_t count_from_index(std::span<const Filter> filters);  // COUNT with --history
   // Pages of one filter until it is finished (true) or `deadline` passed (false: call again with `at`).
-  bool scan_slice(const Filter& f, FilterScan& at, bool apply_rules, std::optional<std::int64_t> max_seq,
-                  std::size_t page_rows, const EventVisitor& visit, std::chrono::steady_clock::time_point deadline);
+  bool scan_slice(const Filter& f, FilterScan& at, std::size_t page_rows, const RowVisitor& visit,
+                  std::chrono::steady_clock::time_point deadline);
+  // Default-mode COUNT: whether a row counts, from the index (a decode only for addressable kinds).
+  bool counted_from_index(const IndexRow& row, const Filter& f, std::optional<std::int64_t> max_seq,
+                          std::int64_t now);
   // Fetches the next page into at.page (from its first unseen row); false when no rows are left.
   bool fetch_page(const Filter& f, FilterScan& at, std::size_t page_rows);
   // Whether one row is served and matches: the event, or nothing.

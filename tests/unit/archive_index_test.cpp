@@ -93,6 +93,15 @@ struct RawDb {
       throw std::runtime_error(msg);
     }
   }
+  // The first column of the first row, as text ("" for none or NULL).
+  std::string scalar(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db));
+    std::string v;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return v;
+  }
   sqlite3* db = nullptr;
 };
 
@@ -521,7 +530,7 @@ TEST(ArchiveIndexTest, PragmasAreAsDocumented) {
     return v;
   };
   EXPECT_EQ(pragma("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(pragma("PRAGMA user_version"), "4");
+  EXPECT_EQ(pragma("PRAGMA user_version"), "5");
   EXPECT_EQ(pragma("PRAGMA application_id"), std::to_string(0x50424958));
   EXPECT_EQ(pragma("PRAGMA page_size"), "8192");
 }
@@ -584,6 +593,7 @@ IndexRow random_tagged_row(std::mt19937_64& rng, std::size_t i) {
   for (unsigned t = rng() % 4; t > 0; --t) ev.tags.push_back({std::string(1, "epdT"[rng() % 4]), values[rng() % 6]});
   if (rng() % 5 == 0) ev.tags.push_back({"e"});                 // no value: not indexed
   if (rng() % 5 == 0) ev.tags.push_back({"ee", values[0]});     // two letters: not indexed
+  if (rng() % 4 == 0) ev.tags.push_back({"expiration", std::to_string(rng() % 3000)});  // a row of its own kind
   r.tags = index_tags(ev);
   return r;
 }
@@ -608,6 +618,65 @@ TEST(ArchiveIndexV2, IndexTagsKeepsSingleLetterFirstValuesSortedUnique) {
   std::vector<IndexTag> want = {index_tag('T', "t"), index_tag('e', "x"), index_tag('p', "a"), index_tag('p', "b")};
   std::sort(want.begin(), want.end());
   EXPECT_EQ(index_tags(ev), want);
+}
+
+TEST(ArchiveIndexV5, IndexTagsListTheFirstValidExpiration) {
+  Event ev;
+  ev.tags = {{"expiration", "12a"}, {"expiration"}, {"expiration", "1700000000"}, {"expiration", "5"}, {"e", "x"}};
+  const auto tags = index_tags(ev);
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(tags[0], (IndexTag{(std::int64_t{kExpirationTagName} << 56) | 1700000000}));
+  EXPECT_TRUE(is_expiration(tags[0]));
+  EXPECT_FALSE(is_expiration(tags[1]));
+  ev.tags = {{"expiration", "-7"}};  // long past: clamped to 0, still expired
+  EXPECT_EQ(index_tags(ev), (std::vector<IndexTag>{{std::int64_t{kExpirationTagName} << 56}}));
+  ev.tags = {{"expiration", "x"}};
+  EXPECT_TRUE(index_tags(ev).empty());
+}
+
+// The expiration is read with the rows; it is no tag value a `#x` query could reach, and tag rows carry kinds.
+TEST(ArchiveIndexV5, ExpirationIsReadBySeqAndTagRowsCarryKinds) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto idx = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  idx.begin();
+  Event ev;
+  ev.tags = {{"expiration", "2000"}, {"t", "x"}};
+  IndexRow a = make_row(id_of(1), id_of(9), 1000, 7);
+  a.tags = index_tags(ev);
+  ev.tags = {{"t", "x"}};
+  IndexRow b = make_row(id_of(2), id_of(9), 1001, 1);
+  b.tags = index_tags(ev);
+  const auto seq_a = idx.insert_new(a);
+  const auto seq_b = idx.insert_new(b);
+  idx.commit();
+  IndexQuery all;
+  all.with_expiration = true;
+  const auto both = idx.query(all);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].seq, seq_b);  // newest first
+  EXPECT_EQ(both[0].expiration, std::nullopt);
+  EXPECT_EQ(both[1].expiration, 2000);
+  all.tags = {{'t', {"x"}}};  // the tag walk reads it too
+  all.limit = 5;
+  const auto walked = idx.query(all);
+  ASSERT_EQ(walked.size(), 2u);
+  EXPECT_EQ(walked[1].expiration, 2000);
+  EXPECT_EQ(idx.query(IndexQuery{}).at(1).expiration, std::nullopt);  // not asked for
+  IndexQuery q;
+  q.tags = {{'t', {"x"}}};
+  EXPECT_EQ(idx.count(q), 2u);
+  q.kinds = {7};
+  EXPECT_EQ(idx.count(q), 1u);
+  q.limit = 10;
+  const auto rows = idx.query(q);  // the tag walk
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].id, a.id);
+  RawDb raw(path);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM tags WHERE kind = 7"), "2");  // t=x and the expiration
+  EXPECT_EQ(raw.scalar("SELECT group_concat(name) FROM (SELECT name FROM tags_hex WHERE seq = " +
+                       std::to_string(seq_a) + " ORDER BY name)"),
+            "expiration,t");
 }
 
 // The key is part of the file format: name in the top byte, then the first 7 bytes of SHA-256(value)
@@ -745,7 +814,7 @@ TEST(ArchiveIndexV2, RelayCursorsCommitWithTheTransaction) {
 }
 
 TEST(ArchiveIndexV2, OlderIndexIsRefusedWithTheUpgradeCommand) {
-  for (const int version : {1, 2, 3}) {
+  for (const int version : {1, 2, 3, 4}) {
   TempDir dir;
   const auto path = dir.path() / "index.db";
   {
