@@ -2,7 +2,8 @@
 # A streamed REST answer (POST /api/v1/req, JSONL, ~20 MB) to clients that stop reading
 # (tests/serve/stall_client.py): other clients are served meanwhile, a client that leaves mid-body does
 # not disturb the server, and SIGTERM ends serve (exit 0) at once, cutting the body, instead of waiting
-# for a client that does not read. The body is made as the client takes it (net::BodySource).
+# for a client that does not read. The body is made as the client takes it (net::BodySource); an
+# HTTP/1.0 client gets it gathered.
 source "$PB_SOURCE_DIR/tests/integration/lib.sh"
 source "$PB_SOURCE_DIR/tests/serve/serve_lib.sh"
 
@@ -28,6 +29,13 @@ stall() {
 stall A
 lines=$(jsonl | wc -l)
 assert_eq "$lines" "$stored" "JSONL lines while another client is stalled"
+# An HTTP/1.0 client cannot take a chunked body: it gets the same answer, gathered, in the same order.
+curl -sf --http1.0 --max-time 60 -D h10.txt -o body10.jsonl -X POST --data "$BODY" "http://127.0.0.1:$S_PORT/api/v1/req" ||
+  fail "HTTP/1.0 request"
+grep -qi '^transfer-encoding' h10.txt && fail "a chunked body to an HTTP/1.0 client: $(cat h10.txt)"
+jsonl >body11.jsonl
+assert_eq "$(wc -l <body10.jsonl)" "$stored" "JSONL lines over HTTP/1.0"
+cmp -s body10.jsonl body11.jsonl || fail "the HTTP/1.0 body differs from the HTTP/1.1 one"
 # 2. The stalled client leaves mid-body; the server goes on.
 echo leave >"$WORK/A.go"
 wait "$A_PID" || fail "client A"
