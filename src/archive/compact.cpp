@@ -60,12 +60,16 @@ FileRows load_rows(ArchiveIndex& index, const std::string& name, std::int64_t da
 
 // Writes the new file: the old file's committed records in order, sealed into members exactly as the
 // writer seals them (once a member holds member_bytes of records), so the result is what one
-// uninterrupted writer transaction would have written. Each row gets its new member offset.
+// uninterrupted writer transaction would have written. Each row gets its new member offset. Sorting, it
+// holds every record until finish() and writes them in time order.
 class Rewriter {
  public:
-  Rewriter(const fs::path& side, const ArchiveWriterOptions& wo, FileRows& rows)
+  Rewriter(const fs::path& side, const ArchiveWriterOptions& wo, FileRows& rows, const CompactOptions& o)
       : side_(side), fd_(open_or_throw(side, O_WRONLY | O_CREAT | O_TRUNC)), gz_(wo.compression_level),
-        member_bytes_(wo.member_bytes), rows_(rows), matched_(rows.rows.size(), false) {}
+        member_bytes_(wo.member_bytes), rows_(rows), matched_(rows.rows.size(), false), sort_(o.sort_by_time),
+        sort_max_bytes_(o.sort_max_bytes) {
+    if (sort_) held_.resize(rows.rows.size());
+  }
 
   // Adds one record found at `old_member` of the old file; returns a problem when the index disagrees.
   std::optional<std::string> add(std::string_view rec, std::uint64_t old_member) {
@@ -76,15 +80,35 @@ class Rewriter {
       return fmt::format("record {} (member at {}) has no index row of its own", to_hex(id), old_member);
     matched_[it->second] = true;
     rows_.order.push_back(it->second);
-    append_varint(pending_, rec.size());
-    pending_.append(rec);
-    pending_rows_.push_back(it->second);
-    if (pending_.size() >= member_bytes_) seal();
+    if (sort_) {
+      held_bytes_ += rec.size();
+      if (held_bytes_ > sort_max_bytes_) too_big_ = true;
+      if (!too_big_) held_[it->second].assign(rec);
+      return std::nullopt;
+    }
+    append(rec, it->second);
     return std::nullopt;
   }
 
-  // Seals the last member; returns the new file's length.
+  // Sorting: the file holds more records than sort_max_bytes (nothing was written).
+  bool too_big() const { return too_big_; }
+  // Sorting: the records were already in time order.
+  bool was_sorted() const { return sorted_before_; }
+
+  // Writes what is held (sorting), seals the last member; returns the new file's length.
   std::uint64_t finish() {
+    if (sort_) {
+      const std::vector<std::size_t> read_order = rows_.order;
+      std::stable_sort(rows_.order.begin(), rows_.order.end(), [&](std::size_t a, std::size_t b) {
+        const IndexRow &x = rows_.rows[a], &y = rows_.rows[b];
+        return x.created_at != y.created_at ? x.created_at < y.created_at : x.id < y.id;
+      });
+      sorted_before_ = read_order == rows_.order;
+      for (const std::size_t i : rows_.order) {
+        append(held_[i], i);
+        std::string().swap(held_[i]);
+      }
+    }
     seal();
     return size_;
   }
@@ -93,6 +117,13 @@ class Rewriter {
   void sync() { sync_data(fd_.get(), side_); }
 
  private:
+  void append(std::string_view rec, std::size_t row) {
+    append_varint(pending_, rec.size());
+    pending_.append(rec);
+    pending_rows_.push_back(row);
+    if (pending_.size() >= member_bytes_) seal();
+  }
+
   void seal() {
     if (pending_.empty()) return;
     out_.clear();
@@ -115,6 +146,11 @@ class Rewriter {
   std::vector<std::size_t> pending_rows_;
   std::uint64_t size_ = 0, members_ = 0;
   Event scratch_;
+  const bool sort_;
+  const std::size_t sort_max_bytes_;
+  std::vector<std::string> held_;  // sorting: each row's record, by row index
+  std::size_t held_bytes_ = 0;
+  bool too_big_ = false, sorted_before_ = false;
 };
 
 // The new file must read cleanly and hold exactly the planned records, in order, each in the member its
@@ -186,7 +222,7 @@ CompactResult rewrite_and_swap(ArchiveWriter& w, const DayFileLayout& layout, co
   const fs::path side = rdir / (name + ".new");
   std::uint64_t new_size = 0;
   {
-    Rewriter rw(side, w.options(), f);
+    Rewriter rw(side, w.options(), f, o);
     std::optional<std::string> problem;
     bool first = true;
     auto damage = read_committed_records(w.dir() / name, layout.bytes, [&](std::string_view rec, std::uint64_t member) {
@@ -204,13 +240,19 @@ CompactResult rewrite_and_swap(ArchiveWriter& w, const DayFileLayout& layout, co
       remove_quietly(side);
       return skip(r, *problem + " (run `proton-beam verify --repair`)");
     }
+    if (rw.too_big()) {
+      remove_quietly(side);
+      return skip(r, fmt::format("too large to sort in memory (over {} MiB of records)", o.sort_max_bytes >> 20));
+    }
     new_size = rw.finish();
     r.members_after = rw.members();
-    if (r.members_after >= r.members_before || new_size >= layout.bytes) {
+    const bool shrinks = r.members_after < r.members_before && new_size < layout.bytes;
+    if (!shrinks && (!o.sort_by_time || rw.was_sorted())) {
       remove_quietly(side);
       r.members_after = r.members_before;
-      return skip(r, "rewriting would not make it smaller");
+      return skip(r, o.sort_by_time ? "already in time order" : "rewriting would not make it smaller");
     }
+    r.sorted = o.sort_by_time;
     if (w.options().fsync) rw.sync();
   }
   if (auto bad = read_back(side, new_size, f)) {
@@ -254,7 +296,7 @@ CompactResult compact_day_file(ArchiveWriter& w, const std::string& name, const 
     return skip(r, fmt::format("the index has {} rows for it but counts {} events: run `proton-beam verify --repair`",
                                layout.rows, layout.events));
   if (layout.members < 2) return skip(r, "already one member");
-  if (!o.force && !needs_compaction(layout, o.policy, w.options().member_bytes))
+  if (!o.force && !o.sort_by_time && !needs_compaction(layout, o.policy, w.options().member_bytes))
     return skip(r, "its members are already large");
   try {
     return rewrite_and_swap(w, layout, o, r, t0);

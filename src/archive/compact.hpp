@@ -1,6 +1,6 @@
 // Compaction: rewriting a day file made of many small gzip members (a daemon commits every few hundred
 // events, and each commit seals every open member) into members of the writer's normal size, records in
-// their existing order. Design and crash safety: docs/archive-format.md, "Compaction".
+// their existing order (or, asked to, in time order). Design and crash safety: docs/archive-format.md, "Compaction".
 //
 // The new file is written beside the old one (.proton-beam-repair/<name>.new), synced and read back; one
 // index transaction then moves every row to its new member offset, sets the file's new committed length
@@ -49,6 +49,11 @@ struct CompactOptions {
   // Compact even when needs_compaction() says no (still skipped when the rewrite would not reduce the
   // number of members).
   bool force = false;
+  // Also put the records in created_at order (ties by id), so a time-window query reads few members.
+  // Compacts regardless of the policy unless the file is already in that order and would not shrink.
+  // Holds the day's records in memory: a file with more than sort_max_bytes of records is skipped.
+  bool sort_by_time = false;
+  std::size_t sort_max_bytes = std::size_t{1} << 30;
   // Tests only: called at each named step ("writing", "prepared", "committed", "renamed", "done") so a
   // test can kill the process there (docs/archive-format.md lists what each leaves).
   std::function<void(std::string_view step)> crash_point;
@@ -57,6 +62,7 @@ struct CompactOptions {
 struct CompactResult {
   std::string file;
   bool compacted = false;
+  bool sorted = false;  // compacted with sort_by_time: the records are now in time order
   std::string skipped;  // why not, when !compacted
   bool failed = false;  // skipped because of an error before the point of no return (archive unchanged)
   std::uint64_t events = 0;

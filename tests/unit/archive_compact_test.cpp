@@ -162,6 +162,54 @@ TEST(Compact, WriterAppendsCorrectlyAfterCompacting) {
   EXPECT_EQ(v.valid_records, 1200u);
 }
 
+// --sort-by-time: the records come out in (created_at, id) order, every row names its record's new member,
+// nothing is lost; a file already in that order is left alone; a day over the memory bound is skipped.
+TEST(Compact, SortByTimeOrdersTheRecordsAndKeepsEveryRow) {
+  const auto events = make_events(2000, 5);  // created_at random within the day
+  test::TempDir t;
+  test::write_archive(t.path(), events, kMemberBytes);  // normal members: only the sort makes it rewrite
+  CompactOptions sort;
+  sort.sort_by_time = true;
+  sort.sort_max_bytes = 1000;  // far below the day's records
+  CompactResult r = compact(t.path(), sort);
+  EXPECT_FALSE(r.compacted);
+  EXPECT_NE(r.skipped.find("too large to sort"), std::string::npos) << r.skipped;
+  sort.sort_max_bytes = std::size_t{1} << 30;
+  r = compact(t.path(), sort);
+  ASSERT_TRUE(r.compacted) << r.skipped;
+  EXPECT_TRUE(r.sorted);
+  EXPECT_EQ(r.events, 2000u);
+
+  std::vector<std::pair<std::int64_t, Id32>> stored, want;
+  for (const Event& e : events) want.emplace_back(e.created_at, e.id);
+  std::sort(want.begin(), want.end());
+  const auto c = export_file_order(t.path(), [&](const Event& e) {
+    stored.emplace_back(e.created_at, e.id);
+    return true;
+  });
+  EXPECT_EQ(c.problem_count, 0u);
+  EXPECT_EQ(stored, want);  // every event once, in time order
+  const VerifyReport v = verify(t.path());  // verify checks each row against its member
+  EXPECT_TRUE(v.ok()) << (v.problems.empty() ? "" : v.problems.front().message);
+  EXPECT_EQ(v.valid_records, 2000u);
+  // Every row names the member that now holds its record.
+  const auto rows = rows_of(t.path());
+  ASSERT_EQ(rows.size(), 2000u);
+  std::map<std::string, std::uint64_t> member_of;
+  read_committed_records(day_file(t.path()), file_size_or_zero(day_file(t.path())),
+                         [&](std::string_view rec, std::uint64_t member) {
+                           Event e;
+                           EXPECT_FALSE(decode_proto_event(rec, e));
+                           member_of[to_hex(e.id)] = member;
+                           return true;
+                         });
+  for (const auto& [id, where] : rows) EXPECT_EQ(where.second, member_of.at(id)) << id;
+
+  r = compact(t.path(), sort);
+  EXPECT_FALSE(r.compacted);
+  EXPECT_EQ(r.skipped, "already in time order");
+}
+
 TEST(Compact, PolicySkipsLargeMembersAndForceStillNeedsAGain) {
   const auto events = make_events(600, 3);
   test::TempDir t;
