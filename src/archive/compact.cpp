@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -98,12 +99,12 @@ class Rewriter {
   // Writes what is held (sorting), seals the last member; returns the new file's length.
   std::uint64_t finish() {
     if (sort_) {
-      const std::vector<std::size_t> read_order = rows_.order;
-      std::stable_sort(rows_.order.begin(), rows_.order.end(), [&](std::size_t a, std::size_t b) {
+      const auto by_time = [&](std::size_t a, std::size_t b) {
         const IndexRow &x = rows_.rows[a], &y = rows_.rows[b];
         return x.created_at != y.created_at ? x.created_at < y.created_at : x.id < y.id;
-      });
-      sorted_before_ = read_order == rows_.order;
+      };
+      sorted_before_ = std::is_sorted(rows_.order.begin(), rows_.order.end(), by_time);
+      std::sort(rows_.order.begin(), rows_.order.end(), by_time);  // ids are unique: no ties
       for (const std::size_t i : rows_.order) {
         append(held_[i], i);
         std::string().swap(held_[i]);
@@ -231,18 +232,18 @@ CompactResult rewrite_and_swap(ArchiveWriter& w, const DayFileLayout& layout, co
         first = false;
         crash_point(o, "writing");
       }
-      return !problem;
+      return !problem && !rw.too_big();  // too big to sort: no use reading on
     });
+    if (rw.too_big()) {
+      remove_quietly(side);
+      return skip(r, fmt::format("too large to sort in memory (over {} MiB of records)", o.sort_max_bytes >> 20));
+    }
     if (damage) problem = "damaged: " + *damage;
     if (!problem && rw.matched() != f.rows.size())
       problem = fmt::format("{} of its {} index rows match no record", f.rows.size() - rw.matched(), f.rows.size());
     if (problem) {
       remove_quietly(side);
       return skip(r, *problem + " (run `proton-beam verify --repair`)");
-    }
-    if (rw.too_big()) {
-      remove_quietly(side);
-      return skip(r, fmt::format("too large to sort in memory (over {} MiB of records)", o.sort_max_bytes >> 20));
     }
     new_size = rw.finish();
     r.members_after = rw.members();

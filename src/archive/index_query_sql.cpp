@@ -23,12 +23,13 @@ std::string params(std::size_t& next, std::size_t n) {
   return sql;
 }
 
-// "?first,…" for a list whose parameters are already numbered (bound once, used twice).
-std::string list_params(const List& l) {
+// "?first,…" (each through `value`) for a list whose parameters are already numbered: a list is bound
+// once and may be used in several places.
+std::string list_params(const List& l, std::string (*value)(std::size_t) = param) {
   std::string sql;
   for (std::size_t i = 0; i < l.n; ++i) {
     if (i) sql += ',';
-    sql += param(l.first + i);
+    sql += value(l.first + i);
   }
   return sql;
 }
@@ -116,21 +117,13 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, const
 
   // NIP-01 order: newest first, ties broken by the lexically lowest id.
   // Ids go through events_id, the index on their first 8 bytes; authors through their integer ids.
-  auto list = [](const List& l, auto&& value) {
-    std::string sql;
-    for (std::size_t i = 0; i < l.n; ++i) {
-      if (i) sql += ',';
-      sql += value(l.first + i);
-    }
-    return sql;
-  };
   auto select = [&](std::size_t split_value) {
     std::string sql = std::string("SELECT ") + (q.count ? "count(*)" : columns) + " FROM " +
                       (q.count ? "events" : from) + " WHERE 1";
     if (ids.n) {
       sql += " AND substr(events.id, 1, 8) IN (" +
-             list(ids, [](std::size_t p) { return "substr(" + param(p) + ", 1, 8)"; }) + ")";
-      sql += " AND events.id IN (" + list(ids, param) + ")";
+             list_params(ids, [](std::size_t p) { return "substr(" + param(p) + ", 1, 8)"; }) + ")";
+      sql += " AND events.id IN (" + list_params(ids) + ")";
     }
     for (const List* l : {&authors, &kinds}) {
       if (l->n == 0) continue;
@@ -145,8 +138,8 @@ std::string index_query_sql(const IndexQueryShape& q, const char* columns, const
         sql += by_author ? " = (SELECT aid FROM authors WHERE pubkey = " + param(p) + ")" : " = " + param(p);
         continue;
       }
-      sql += by_author ? " IN (SELECT aid FROM authors WHERE pubkey IN (" + list(*l, param) + "))"
-                       : " IN (" + list(*l, param) + ")";
+      sql += by_author ? " IN (SELECT aid FROM authors WHERE pubkey IN (" + list_params(*l) + "))"
+                       : " IN (" + list_params(*l) + ")";
     }
     const char* created_at = tag_driven ? "+events.created_at" : "events.created_at";
     if (q.since) sql += fmt::format(" AND {} >= {}", created_at, param(since_p));
