@@ -85,6 +85,7 @@ std::optional<std::string_view> MemberInflater::inflate(const std::filesystem::p
     if (r == LIBDEFLATE_SUCCESS) {
       // The next member of this file is most likely about as large: read that much (and a margin) first.
       first_read_ = std::clamp<std::size_t>(in_used + in_used / 4 + 4096, 16u << 10, kMaxBytes);
+      last_member_size_ = in_used;
       const std::string_view bytes(out_.data(), produced);
       if (!whole_records(bytes)) return std::nullopt;
       return bytes;

@@ -32,6 +32,8 @@ class MemberInflater {
   // foreign file): the caller reads it with DayFileReader instead. Throws std::runtime_error when the
   // file cannot be opened or read.
   std::optional<std::string_view> inflate(const std::filesystem::path& file, std::uint64_t offset);
+  // The compressed size of the member the last successful inflate() read (where the next one starts).
+  std::size_t last_member_size() const { return last_member_size_; }
 
  private:
   struct Free {
@@ -40,6 +42,7 @@ class MemberInflater {
   std::unique_ptr<libdeflate_decompressor, Free> d_;
   std::vector<char> in_, out_;       // grown, never shrunk or cleared: no zeroing per member
   std::size_t first_read_ = 96u << 10;  // the last member's compressed size plus a margin
+  std::size_t last_member_size_ = 0;
 };
 
 // One member with a fresh inflater (tests, one-off reads).

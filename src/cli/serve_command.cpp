@@ -84,6 +84,12 @@ CommandRunner register_serve(CLI::App& app) {
   cmd->add_option("--event-cache-bytes", o.event_cache_bytes,
                   "Cache of single events read from members that were not cached (once full: those asked for twice; 0: off)")
       ->capture_default_str();
+  cmd->add_option("--inflated-copy", o.inflated_copy,
+                  "Keep an uncompressed copy of the day files in this folder (outside the archive; about twice "
+                  "their size) and read cache misses from it instead of inflating them");
+  cmd->add_option("--inflated-copy-refresh-s", o.inflated_copy_refresh_s,
+                  "How often new or changed day files are copied")
+      ->capture_default_str();
   cmd->add_option("--tail-poll-ms", o.tail_poll_ms, "Live tail: how often the index is polled")->capture_default_str();
   cmd->add_flag("--history", o.limits.history, "Serve every stored event (no replaceable/deletion/expiry rules)");
   cmd->add_option("--name", o.name, "NIP-11 name")->capture_default_str();

@@ -251,6 +251,14 @@ Response HttpApi::metrics() const {
     g.deletion_set_keys = ds.keys;
     g.deletion_checks_cleared = ds.cleared;
   }
+  if (const auto* copy = ctx_.cache.inflated_copy()) {
+    const auto s = copy->stats();
+    g.copy_reads = s.reads;
+    g.copy_fallbacks = s.fallbacks;
+    g.copy_files = s.files;
+    g.copy_bytes = s.bytes;
+    g.copy_refreshes = s.refreshes;
+  }
   g.queued_jobs = ctx_.pool.queued();
   if (server_) g.connections = server_->stats().active;
   Response r = Response::text(200, metrics_text(ctx_.metrics, g));

@@ -14,7 +14,7 @@ namespace pb::serve {
 std::optional<std::string_view> DecodedMember::record(const Id32& id) const {
   const auto it = std::lower_bound(slots.begin(), slots.end(), id, [](const Slot& s, const Id32& v) { return s.id < v; });
   if (it == slots.end() || it->id != id) return std::nullopt;
-  return std::string_view(records).substr(it->offset, it->size);
+  return data.substr(it->offset, it->size);
 }
 
 std::optional<Event> DecodedMember::find(const Id32& id) const {
@@ -95,15 +95,23 @@ std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file
     if (const auto id = record_id(rec))  // an undecodable record is not served
       member->slots.push_back({*id, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(rec.size())});
   };
-  if (auto inflated = inflate(dir_ / file_name, offset)) {
-    // One read and one inflate of just this member; the slots point into the framed records.
-    member->records = std::move(*inflated);
-    std::string_view rest(member->records);
+  const auto add_all = [&] {  // the framed records in member->data
+    std::string_view rest = member->data;
     std::uint64_t len = 0;
-    while (read_varint(rest, len)) {
-      add(rest.substr(0, len), static_cast<std::size_t>(rest.data() - member->records.data()));
+    while (read_varint(rest, len) && len <= rest.size()) {
+      add(rest.substr(0, len), static_cast<std::size_t>(rest.data() - member->data.data()));
       rest.remove_prefix(len);
     }
+  };
+  if (auto copied = copy_ ? copy_->read(file_name, offset) : std::nullopt) {
+    member->mapped = std::move(copied->owner);
+    member->data = copied->bytes;
+    add_all();
+  } else if (auto inflated = inflate(dir_ / file_name, offset)) {
+    // One read and one inflate of just this member; the slots point into the framed records.
+    member->records = std::move(*inflated);
+    member->data = member->records;
+    add_all();
   } else {
     DayFileReader reader(dir_ / file_name, offset);
     while (const auto rec = reader.next()) {
@@ -111,10 +119,11 @@ std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file
       add(*rec, member->records.size());
       member->records += *rec;
     }
+    member->records.shrink_to_fit();
+    member->data = member->records;
   }
   std::sort(member->slots.begin(), member->slots.end(),
             [](const DecodedMember::Slot& a, const DecodedMember::Slot& b) { return a.id < b.id; });
-  member->records.shrink_to_fit();
   member->bytes = sizeof(DecodedMember) + member->records.capacity() + member->slots.capacity() * sizeof(DecodedMember::Slot);
   return member;
 }

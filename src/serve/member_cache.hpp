@@ -15,6 +15,7 @@
 
 #include "archive/member_read.hpp"
 #include "serve/event_cache.hpp"
+#include "serve/inflated_copy.hpp"
 #include "nostr/event.hpp"
 
 namespace pb::serve {
@@ -29,9 +30,11 @@ struct DecodedMember {
     std::uint32_t offset = 0;
     std::uint32_t size = 0;
   };
-  std::string records;
+  std::string records;                // inflated here, or empty when `data` is in the inflated copy's mapping
+  std::shared_ptr<const void> mapped;  // keeps that mapping
+  std::string_view data;               // the records
   std::vector<Slot> slots;
-  std::size_t bytes = 0;  // approximate memory held
+  std::size_t bytes = 0;  // approximate heap held (mapped pages are the OS page cache's)
   // The event with this id, decoded now; nothing when the member has no such (decodable) record.
   std::optional<Event> find(const Id32& id) const;
   // The record of this id, as stored; nothing when the member has none.
@@ -57,6 +60,9 @@ class MemberCache {
   // scans (the deletion set's build) that must not flush what queries keep here.
   std::shared_ptr<const DecodedMember> get_uncached(const std::string& file_name, std::uint64_t offset);
   EventCache& events() { return events_; }
+  // Misses take members from `copy` when it has them (set before the first get; it must outlive this).
+  void use_inflated_copy(InflatedCopy* copy) { copy_ = copy; }
+  const InflatedCopy* inflated_copy() const { return copy_; }
   MemberCacheStats stats() const;
   // Drops the entry, if any (compaction replaced the file it was decoded from).
   void forget(const std::string& file_name, std::uint64_t offset);
@@ -81,6 +87,7 @@ class MemberCache {
   std::uint64_t hits_ = 0, misses_ = 0;
   std::vector<std::unique_ptr<MemberInflater>> inflaters_;  // idle ones; at most one per decoding thread
   EventCache events_;
+  InflatedCopy* copy_ = nullptr;
 };
 
 }  // namespace pb::serve

@@ -34,6 +34,12 @@ std::string metrics_text(const Metrics& m, const ExtraGauges& g) {
         static_cast<std::int64_t>(g.deletion_set_ready));
   gauge("deletion_set_keys", "event ids and addresses named by deletions", static_cast<std::int64_t>(g.deletion_set_keys));
   counter("deletion_checks_cleared_total", "deletion checks answered by the set, without SQL", g.deletion_checks_cleared);
+  counter("inflated_copy_reads_total", "cache misses read from the inflated copy (--inflated-copy)", g.copy_reads);
+  counter("inflated_copy_fallbacks_total", "cache misses the inflated copy did not hold (inflated instead)",
+          g.copy_fallbacks);
+  counter("inflated_copy_refreshes_total", "passes of the inflated copy over the day files completed", g.copy_refreshes);
+  gauge("inflated_copy_files", "day files in the inflated copy", static_cast<std::int64_t>(g.copy_files));
+  gauge("inflated_copy_bytes", "size of the inflated copy", static_cast<std::int64_t>(g.copy_bytes));
   gauge("queued_jobs", "queries waiting for a worker", static_cast<std::int64_t>(g.queued_jobs));
   gauge("connections", "open HTTP and WebSocket connections", static_cast<std::int64_t>(g.connections));
   gauge("open_sessions", "open WebSocket sessions", m.open_sessions);

@@ -1,6 +1,9 @@
 #include "serve/server.hpp"
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <fstream>
 #include <memory>
 #include <stop_token>
@@ -52,6 +55,30 @@ void build_deletion_targets(const ServeOptions& options, MemberCache& cache, Del
   }
 }
 
+// Copies new and changed day files until stopped (the first pass copies the whole archive).
+void keep_inflated_copy(InflatedCopy& copy, std::uint32_t every_s, std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any wake;
+  bool first = true;
+  while (!stop.stop_requested()) {
+    try {
+      const auto start = std::chrono::steady_clock::now();
+      const std::size_t copied = copy.refresh(stop);
+      if (first || copied > 0) {
+        const auto s = copy.stats();
+        spdlog::info("serve: inflated copy: {} day file(s) copied in {:.1f} s; {} file(s), {} MB", copied,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), s.files,
+                     s.bytes / 1000000);
+      }
+    } catch (const std::exception& e) {
+      spdlog::warn("serve: inflated copy not refreshed ({}): misses inflate the day files", e.what());
+    }
+    first = false;
+    std::unique_lock lock(mu);
+    wake.wait_for(lock, stop, std::chrono::seconds(every_s), [] { return false; });
+  }
+}
+
 void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
   if (path.empty()) return;
   const auto tmp = path.string() + ".tmp";
@@ -64,6 +91,11 @@ void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
 int run_server(const ServeOptions& options, const std::function<void(std::uint16_t)>& on_listening) {
   boost::asio::io_context io;
   MemberCache cache(options.dir, options.cache_bytes, options.event_cache_bytes);
+  std::unique_ptr<InflatedCopy> copy;
+  if (!options.inflated_copy.empty()) {
+    copy = std::make_unique<InflatedCopy>(options.dir, options.inflated_copy);
+    cache.use_inflated_copy(copy.get());
+  }
   Metrics metrics;
   RateLimiter limiter(options.rate_limit_per_minute);
   // Default mode only: --history serves deleted events too.
@@ -74,6 +106,9 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
   std::jthread deletion_build;  // stopped and joined first (declared last): it reads through the cache
   if (deletions)
     deletion_build = std::jthread([&](std::stop_token stop) { build_deletion_targets(options, cache, *deletions, stop); });
+  std::jthread copy_keeper;  // stopped and joined before the cache that reads the copy
+  if (copy)
+    copy_keeper = std::jthread([&](std::stop_token stop) { keep_inflated_copy(*copy, options.inflated_copy_refresh_s, stop); });
   StatsCache stats(options.dir, kStatsTtl);
 
   std::unique_ptr<HttpApi> api;

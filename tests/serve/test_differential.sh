@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Differential test of `proton-beam serve` against the node oracle (tests/serve/oracle.mjs): 1000 random
-# REQs + 200 COUNTs in default mode, 500 + 100 with --history (served through the event cache alone), on a generated archive with tags,
+# REQs + 200 COUNTs in default mode, 500 + 100 with --history (served through the event cache and an
+# inflated copy alone), on a generated archive with tags,
 # replaceable/addressable versions, deletions and expirations; REST JSONL equals the relay's answer and
 # REST pages walk the archive exactly once. SIGTERM stops the server with status 0.
 source "$PB_SOURCE_DIR/tests/integration/lib.sh"
@@ -37,13 +38,20 @@ assert_eq "$(metric "$S_PORT" deletion_set_keys)" "$want_keys" "ids and addresse
 serve_stop S
 
 # No member cache (a member never fits in 1 byte) and a small event cache (~100 events): every event comes
-# from a fresh inflate or from the event cache, which fills, evicts and admits on second offers.
-serve_start H arch --history --max-limit 60 --default-limit 25 --cache-bytes 1 --event-cache-bytes 100000
+# from a member read afresh or from the event cache, which fills, evicts and admits on second offers. The
+# members are read from an inflated copy (--inflated-copy), which serve makes first (default mode above
+# inflates them from the day files).
+serve_start H arch --history --max-limit 60 --default-limit 25 --cache-bytes 1 --event-cache-bytes 100000 \
+  --inflated-copy copy
+for ((i = 0; i < 300; i++)); do [ "$(metric "$H_PORT" inflated_copy_refreshes_total)" -ge 1 ] && break; sleep 0.1; done
+assert_eq "$(metric "$H_PORT" inflated_copy_files)" "$(ls arch/*.pb.gz | wc -l)" "day files in the inflated copy"
 node "$NODE_SERVE/diff_client.mjs" --port "$H_PORT" --events events.jsonl --history --max-limit 60 \
   --default-limit 25 --reqs 500 --counts 100 --seed history || fail "--history differs from the oracle"
 [ "$(metric "$H_PORT" event_cache_hits_total)" -gt 0 ] || fail "the event cache served nothing"
 [ "$(metric "$H_PORT" event_cache_admitted_total)" -gt 100 ] || fail "the event cache admitted too few to evict"
 [ "$(metric "$H_PORT" event_cache_bytes)" -le 100000 ] || fail "the event cache is over its budget"
 assert_eq "$(metric "$H_PORT" cache_bytes)" 0 "member cache bytes with --cache-bytes 1"
+[ "$(metric "$H_PORT" inflated_copy_reads_total)" -gt 100 ] || fail "few members were read from the inflated copy"
+assert_eq "$(metric "$H_PORT" inflated_copy_fallbacks_total)" 0 "members the inflated copy lacked"
 serve_stop H
 pass

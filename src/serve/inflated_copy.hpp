@@ -1,0 +1,69 @@
+// An uncompressed copy of the archive's day files, kept by serve in a folder of the operator's choosing
+// (`serve --inflated-copy DIR`, never inside the archive): a member-cache miss then reads the member's
+// records (~128 KiB) from the copy instead of inflating them, which was half of serve's CPU on the
+// benchmark's mix. The copy costs about twice the day files' size on disk; its files are mapped, so the
+// pages read stay in the OS page cache, not in serve's heap. Do not truncate or rewrite them while serve
+// runs (deleting them is harmless: the mapping keeps them).
+//
+// The copy is only ever a faster way to the same bytes: each read checks that the day file is still the
+// file that was copied (device and inode: compaction and repair swap files in by rename) and that the
+// member at that offset still ends with the gzip trailer (CRC-32 and length) it had when copied, so a day
+// file truncated and rewritten after a crash is never served from a stale copy. Anything the copy lacks
+// (members appended since, a file not yet copied) or cannot prove is inflated from the day file as before.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+namespace pb::serve {
+
+struct InflatedCopyStats {
+  std::uint64_t reads = 0;      // members served from the copy
+  std::uint64_t fallbacks = 0;  // asked for, but not in the copy or no longer matching the day file
+  std::uint64_t files = 0, bytes = 0;  // day files copied and the copy's size
+  std::uint64_t refreshes = 0;         // passes over the archive completed (the first copies it all)
+};
+
+class InflatedCopy {
+ public:
+  // Creates `copy_dir` if needed; reads the copies already there (from an earlier run) lazily.
+  InflatedCopy(std::filesystem::path archive_dir, std::filesystem::path copy_dir);
+  ~InflatedCopy();
+  InflatedCopy(const InflatedCopy&) = delete;
+  InflatedCopy& operator=(const InflatedCopy&) = delete;
+
+  // A member's records in the copy's mapping, which `owner` keeps mapped (after a refresh replaced the file too).
+  struct Records {
+    std::shared_ptr<const void> owner;
+    std::string_view bytes;
+  };
+  // The records of the member at `offset` of day file `file_name`, when the copy holds that member and
+  // the day file still does; nothing otherwise (the caller inflates the member).
+  std::optional<Records> read(const std::string& file_name, std::uint64_t offset);
+  // Copies every day file whose copy is missing or stale (another file, or grown since), and removes
+  // copies of day files that are gone; returns how many it copied. Returns early once `stop` is requested.
+  // Throws std::runtime_error when the copy folder cannot be written.
+  std::size_t refresh(std::stop_token stop = {});
+  InflatedCopyStats stats() const;
+
+  struct Table;  // one copy file's header and member table (inflated_copy.cpp)
+
+ private:
+  std::shared_ptr<const Table> table_of(const std::string& file_name);
+
+  std::filesystem::path archive_dir_, copy_dir_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Table>> tables_;  // loaded or written by this process
+  std::atomic<std::uint64_t> reads_{0}, fallbacks_{0}, refreshes_{0};
+};
+
+}  // namespace pb::serve
