@@ -35,10 +35,19 @@ IndexQuery to_index_query(const Filter& f) {
   return q;
 }
 
-std::uint64_t QueryEngine::effective_limit(const Filter& f) const {
-  const std::uint64_t want = f.limit ? static_cast<std::uint64_t>(*f.limit) : limits_.default_limit;
-  return std::min(want, limits_.max_limit);
+std::uint64_t effective_limit(const Filter& f, const QueryLimits& limits) {
+  const std::uint64_t want = f.limit ? static_cast<std::uint64_t>(*f.limit) : limits.default_limit;
+  return std::min(want, limits.max_limit);
 }
+
+std::uint64_t max_answer_events(std::span<const Filter> filters, const QueryLimits& limits) {
+  std::uint64_t n = 0;
+  for (const auto& f : filters)
+    n += f.ids ? std::min<std::uint64_t>(f.ids->size(), effective_limit(f, limits)) : effective_limit(f, limits);
+  return n;
+}
+
+std::uint64_t QueryEngine::effective_limit(const Filter& f) const { return serve::effective_limit(f, limits_); }
 
 void QueryEngine::charge(std::size_t rows) {
   counters_.rows_examined += rows;

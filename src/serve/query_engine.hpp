@@ -85,6 +85,11 @@ struct PageProgress {
   std::uint64_t rows_examined = 0;
 };
 
+// A filter's limit as served: its own, or --default-limit, at most --max-limit.
+std::uint64_t effective_limit(const Filter& f, const QueryLimits& limits);
+// The most events a REQ with these filters can send before EOSE: each filter's limit, or fewer ids.
+std::uint64_t max_answer_events(std::span<const Filter> filters, const QueryLimits& limits);
+
 class QueryEngine {
  public:
   // `deletions` (may be null) spares the SQL deletion check of events no deletion names.

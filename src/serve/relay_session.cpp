@@ -9,6 +9,9 @@
 namespace pb::serve {
 namespace {
 
+// A REQ that can send at most this many events before EOSE starts ahead of broader new ones (worker_pool.hpp).
+constexpr std::uint64_t kSmallReqEvents = 50;
+
 // One slice of a REQ: more of its snapshot, or (once complete) the snapshot, EOSE, and (with a live tail)
 // the hand-off to the tail. True when the REQ needs no further slice.
 bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, ReqProgress& progress, bool& started,
@@ -162,7 +165,8 @@ void RelaySession::handle_req(simdjson::dom::array msg, std::string_view sub_id)
   const auto step = [&ctx, sub, progress = ReqProgress{}, started = false](WorkerContext& w) mutable {
     return req_slice(ctx, sub, progress, started, w);
   };
-  if (!ctx_.pool.try_submit_sliced(step)) {
+  const bool small = max_answer_events(sub->filters, ctx_.options.limits) <= kSmallReqEvents;
+  if (!ctx_.pool.try_submit_sliced(step, small)) {
     ++ctx_.metrics.refused_busy;
     return send(closed_message(sub_id, "error: server busy, try again later"));
   }

@@ -1,5 +1,7 @@
 #include "serve/worker_pool.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "archive/committed_files.hpp"
@@ -18,15 +20,15 @@ WorkerPool::WorkerPool(const ServeOptions& options, MemberCache& cache, std::siz
 WorkerPool::~WorkerPool() { stop(); }
 
 std::size_t WorkerPool::queued_locked() const {
-  std::size_t n = 0;
+  std::size_t n = small_.size();
   for (const auto& level : levels_) n += level.size();
   return n;
 }
 
-bool WorkerPool::try_submit(Job job) {
+bool WorkerPool::submit(Job job, bool small) {
   std::lock_guard lock(mu_);
   if (stopped_ || queued_locked() >= capacity_) return false;
-  levels_[0].push_back(std::move(job));
+  (small ? small_ : levels_[0]).push_back(std::move(job));
   cv_.notify_one();
   return true;
 }
@@ -48,9 +50,10 @@ struct SlicedJob {
 };
 }  // namespace
 
-bool WorkerPool::try_submit_sliced(std::function<bool(WorkerContext&)> step) {
-  return try_submit(SlicedJob{std::make_shared<std::function<bool(WorkerContext&)>>(std::move(step)),
-                              [this](Job next, unsigned level) { requeue(std::move(next), level); }});
+bool WorkerPool::try_submit_sliced(std::function<bool(WorkerContext&)> step, bool small) {
+  return submit(SlicedJob{std::make_shared<std::function<bool(WorkerContext&)>>(std::move(step)),
+                          [this](Job next, unsigned level) { requeue(std::move(next), level); }},
+                small);
 }
 
 std::size_t WorkerPool::queued() const {
@@ -64,6 +67,7 @@ void WorkerPool::stop() {
     if (stopped_) return;
     stopped_ = true;
     for (auto& level : levels_) level.clear();
+    small_.clear();
     cv_.notify_all();
   }
   for (auto& t : threads_)
@@ -73,16 +77,20 @@ void WorkerPool::stop() {
 bool WorkerPool::next_job(std::unique_lock<std::mutex>& lock, Job& job, WorkerContext& ctx) {
   cv_.wait(lock, [&] { return stopped_ || queued_locked() > 0; });
   if (stopped_) return false;
-  unsigned top = 0, bottom = kLevels - 1;
-  while (levels_[top].empty()) ++top;
-  while (levels_[bottom].empty()) --bottom;
+  // Level -1 is the small new jobs' queue.
+  const auto queue = [this](int level) -> std::deque<Job>& { return level < 0 ? small_ : levels_[level]; };
+  int top = -1, bottom = kLevels - 1;
+  while (queue(top).empty()) ++top;
+  while (queue(bottom).empty()) --bottom;
   const bool starved = bottom > top && streak_ >= kBurst;
-  const unsigned level = starved ? bottom : top;
+  int level = starved ? bottom : top;
   streak_ = bottom > top && !starved ? streak_ + 1 : 0;
-  job = std::move(levels_[level].front());
-  levels_[level].pop_front();
-  ctx.level = level;
-  const std::uint64_t ms = std::min<std::uint64_t>(std::uint64_t(options_.first_slice_ms) << level, options_.slice_ms);
+  if (level < 0 && !levels_[0].empty() && small_streak_ >= kBurst) level = 0;
+  small_streak_ = level < 0 && !levels_[0].empty() ? small_streak_ + 1 : 0;
+  job = std::move(queue(level).front());
+  queue(level).pop_front();
+  ctx.level = static_cast<unsigned>(std::max(level, 0));
+  const std::uint64_t ms = std::min<std::uint64_t>(std::uint64_t(options_.first_slice_ms) << ctx.level, options_.slice_ms);
   ctx.slice = std::chrono::milliseconds(ms);
   return true;
 }

@@ -7,6 +7,10 @@
 // a cheap query (by id, one author's newest 20) finishes in its first slices and never waits behind
 // the broad scans that have sunk to the bottom level. After kBurst picks in a row while a deeper level
 // waits, the deepest level's oldest job runs, so broad queries keep going however many new ones arrive.
+// A new job submitted as small (a REQ that can return only a few events: by id, an author's newest 20)
+// waits in a queue above level 0 and starts ahead of the other new ones (a `#p` query's 500 events, a
+// global scan), which wait for at most kBurst small ones in a row: under a full queue of new jobs, the
+// small ones' latency is their own work, not the work queued before them.
 #pragma once
 
 #include <array>
@@ -45,11 +49,12 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues a job; false when the queue is full or stopped (the caller answers "server busy").
-  bool try_submit(Job job);
+  bool try_submit(Job job) { return submit(std::move(job), false); }
   // Queues a job that runs in slices: `step` is called on a worker until it returns true (it should return
   // false once WorkerContext::slice has passed); after each slice that returns false it waits one level
   // down (see above). The queue's capacity counts it once. false as for try_submit.
-  bool try_submit_sliced(std::function<bool(WorkerContext&)> step);
+  // `small`: the job most likely ends in its first slice; it starts ahead of other new jobs (see above).
+  bool try_submit_sliced(std::function<bool(WorkerContext&)> step, bool small = false);
   // Drops queued jobs, lets running ones finish, joins the threads.
   void stop();
   std::size_t queued() const;
@@ -58,6 +63,7 @@ class WorkerPool {
   static constexpr unsigned kBurst = 8;  // picks in a row from above before a waiting deepest-level job runs
 
  private:
+  bool submit(Job job, bool small);
   void run(ArchiveIndex index);
   // A sliced job's next slice, one level below `level`: no capacity check (it was admitted already).
   void requeue(Job job, unsigned level);
@@ -72,7 +78,9 @@ class WorkerPool {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::array<std::deque<Job>, kLevels> levels_;  // [0]: not started yet
-  unsigned streak_ = 0;  // picks from above while a deeper level waited
+  std::deque<Job> small_;                         // not started yet, submitted as small: above level 0
+  unsigned streak_ = 0;        // picks from above while a deeper level waited
+  unsigned small_streak_ = 0;  // small jobs picked while level 0 waited
   bool stopped_ = false;
   std::vector<std::thread> threads_;
 };

@@ -1,6 +1,7 @@
 // The query workers' fair scheduling (a multi-level feedback queue): a sliced job goes one level down after
 // each slice, so a job queued behind a broad query runs before the broad query finishes, a new job runs
-// before the next slices of started ones, and a deeper level waits for at most WorkerPool::kBurst picks. One worker and a gate job make the order of
+// before the next slices of started ones, and a deeper level waits for at most WorkerPool::kBurst picks;
+// small new jobs start ahead of other new ones, which wait for at most kBurst of them. One worker and a gate job make the order of
 // execution exact (no timing involved).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -71,7 +72,12 @@ struct OneWorker {
     options.first_slice_ms = 2;
     pool = std::make_unique<WorkerPool>(options, cache, 64);
     std::shared_future<void> opened = gate.get_future().share();
-    EXPECT_TRUE(pool->try_submit([opened](WorkerContext&) { opened.wait(); }));  // holds the only worker
+    std::promise<void> holding;
+    EXPECT_TRUE(pool->try_submit([opened, &holding](WorkerContext&) {  // holds the only worker
+      holding.set_value();
+      opened.wait();
+    }));
+    holding.get_future().wait();  // running: a small job queued next cannot start before it
   }
 };
 
@@ -141,6 +147,39 @@ TEST(ServeWorkerPool, AStartedJobRunsAfterAtMostABurstOfNewOnes) {
   for (unsigned i = 0; i < WorkerPool::kBurst; ++i) want.push_back(fmt::format("s{}", i));
   want.push_back("a1/4");
   for (unsigned i = WorkerPool::kBurst; i < n; ++i) want.push_back(fmt::format("s{}", i));
+  EXPECT_EQ(log.entries, want);
+}
+
+TEST(ServeWorkerPool, ASmallJobStartsAheadOfOtherNewJobs) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "b", 2, &finished)));
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "s", 1), /*small=*/true));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  // The small job gets a first slice too (2 ms), and the broad one's next slice a level-1 slice.
+  EXPECT_EQ(log.entries, (std::vector<std::string>{"s0/2", "b0/2", "b1/4"}));
+}
+
+TEST(ServeWorkerPool, NewJobsWaitForAtMostABurstOfSmallOnes) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "b", 1)));
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "c", 1, &finished)));
+  const unsigned n = WorkerPool::kBurst + 2;
+  for (unsigned i = 0; i < n; ++i) ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, fmt::format("s{}.", i), 1), true));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  // kBurst small ones, then b (new, waiting); the small ones again, another burst's worth; then c.
+  std::vector<std::string> want;
+  for (unsigned i = 0; i < WorkerPool::kBurst; ++i) want.push_back(fmt::format("s{}.0/2", i));
+  want.push_back("b0/2");
+  for (unsigned i = WorkerPool::kBurst; i < n; ++i) want.push_back(fmt::format("s{}.0/2", i));
+  want.push_back("c0/2");
   EXPECT_EQ(log.entries, want);
 }
 
