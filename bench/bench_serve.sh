@@ -5,7 +5,8 @@
 # limit 100; global newest 100. Prints queries/s and p50/p99 REQ->EOSE (overall and per type) in default
 # mode and with --history, then REST JSONL events/s with --history (POST /api/v1/req, 100,000 events, median
 # of three runs after two warm-ups; in default mode every served event also costs the rule look-ups), and
-# in default mode how id queries fare while two clients loop a broad COUNT (which decodes every match).
+# in default mode how id queries fare while two clients loop a broad COUNT (which decodes every match);
+# last, default mode with `--inflated-copy` (an uncompressed copy of the day files beside the cache).
 # The load client runs on the same machine and takes part of its CPU; the figures include that cost.
 #
 # Usage: bench/bench_serve.sh [EVENTS] (default 1000000)
@@ -61,16 +62,25 @@ stop_serve() { kill "$SERVE_PID"; wait "$SERVE_PID" || true; SERVE_PID=""; }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVE_PID/status"; }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, in clock ticks
+
 load() {  # label
-  node bench/serve_load.mjs --url "ws://127.0.0.1:$PORT" --corpus "$CORPUS" --clients "$CLIENTS" \
-    --seconds "$SECONDS_RUN" > "$W/load.json"
-  python3 - "$1" "$W/load.json" "$(peak_rss_mb)" <<'EOF'
+  local t0 c0 t1 c1
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$SERVE_PID")
+  /usr/bin/time -f '%U %S' -o "$W/client.cpu" node bench/serve_load.mjs --url "ws://127.0.0.1:$PORT" \
+    --corpus "$CORPUS" --clients "$CLIENTS" --seconds "$SECONDS_RUN" > "$W/load.json"
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$SERVE_PID")
+  python3 - "$1" "$W/load.json" "$(peak_rss_mb)" "$t0" "$t1" "$c0" "$c1" "$(getconf CLK_TCK)" "$W/client.cpu" <<'EOF'
 import json, sys
 label, path, rss = sys.argv[1], sys.argv[2], sys.argv[3]
+wall = float(sys.argv[5]) - float(sys.argv[4])
+serve_cores = (int(sys.argv[7]) - int(sys.argv[6])) / int(sys.argv[8]) / wall
+client_cores = sum(map(float, open(sys.argv[9]).read().split())) / wall
 r = json.load(open(path))
 print(f"{label}: {r['queries_per_s']:.0f} queries/s with {r['clients']} clients "
       f"(target >= 3000: ratio {r['queries_per_s']/3000:.2f}); REQ->EOSE p50 {r['p50_ms']:.2f} ms, "
-      f"p99 {r['p99_ms']:.2f} ms; {r['events_received']} events; {r['errors']} CLOSED/NOTICE; serve peak RSS {rss} MB")
+      f"p99 {r['p99_ms']:.2f} ms; {r['events_received']} events; {r['errors']} CLOSED/NOTICE; serve peak RSS {rss} MB; "
+      f"CPU: serve {serve_cores:.2f} cores, load client {client_cores:.2f} (of {__import__('os').cpu_count()})")
 for name, t in r['per_type'].items():
     if t['queries']:
         print(f"    {name:<13} {t['queries']:>7} queries  p50 {t['p50_ms']:7.2f} ms  p99 {t['p99_ms']:7.2f} ms")
@@ -130,4 +140,16 @@ stop_serve
 start_serve --history
 load "--history"
 jsonl "--history"
+stop_serve
+# Default mode again, reading cache misses from an uncompressed copy of the day files (--inflated-copy,
+# kept in the cache folder: made on the first run, then only checked).
+COPY=$ARCHIVE-inflated-copy
+start_serve --inflated-copy "$COPY"
+for _ in $(seq 600); do
+  curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^pb_serve_inflated_copy_refreshes_total [1-9]' && break
+  sleep 0.5
+done
+grep -m1 'inflated copy' "$W/serve.log" | sed 's/^.*serve: /    /'
+load "default mode, --inflated-copy"
+broad_counts "default mode, --inflated-copy"
 stop_serve

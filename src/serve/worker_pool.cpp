@@ -33,26 +33,34 @@ bool WorkerPool::submit(Job job, bool small) {
   return true;
 }
 
-void WorkerPool::requeue(Job job, unsigned level) {
+void WorkerPool::requeue(Job job, unsigned level, bool small) {
   std::lock_guard lock(mu_);
   if (stopped_) return;
-  levels_[std::min(level + 1, kLevels - 1)].push_back(std::move(job));
+  (small ? small_ : levels_[std::min(level + 1, kLevels - 1)]).push_back(std::move(job));
   cv_.notify_one();
 }
 
 namespace {
 struct SlicedJob {
   std::shared_ptr<std::function<bool(WorkerContext&)>> step;
-  std::function<void(Job, unsigned)> requeue;
+  std::function<void(Job, unsigned, bool)> requeue;
+  unsigned small_left = 0;  // further slices it waits for in the small jobs' queue
   void operator()(WorkerContext& w) const {
-    if (!(*step)(w)) requeue(*this, w.level);
+    if ((*step)(w)) return;
+    SlicedJob next = *this;
+    const bool small = next.small_left > 0;
+    if (small) --next.small_left;
+    requeue(std::move(next), w.level, small);
   }
 };
 }  // namespace
 
 bool WorkerPool::try_submit_sliced(std::function<bool(WorkerContext&)> step, bool small) {
   return submit(SlicedJob{std::make_shared<std::function<bool(WorkerContext&)>>(std::move(step)),
-                          [this](Job next, unsigned level) { requeue(std::move(next), level); }},
+                          [this](Job next, unsigned level, bool again_small) {
+                            requeue(std::move(next), level, again_small);
+                          },
+                          small ? kSmallSlices - 1 : 0},
                 small);
 }
 

@@ -10,7 +10,9 @@
 // A new job submitted as small (a REQ that can return only a few events: by id, an author's newest 20)
 // waits in a queue above level 0 and starts ahead of the other new ones (a `#p` query's 500 events, a
 // global scan), which wait for at most kBurst small ones in a row: under a full queue of new jobs, the
-// small ones' latency is their own work, not the work queued before them.
+// small ones' latency is their own work, not the work queued before them. A small job that has not
+// finished after kSmallSlices first-length slices (on a busy machine a 2 ms slice may get 1 ms of CPU)
+// sinks to level 1 like any other.
 #pragma once
 
 #include <array>
@@ -61,12 +63,14 @@ class WorkerPool {
 
   static constexpr unsigned kLevels = 4;
   static constexpr unsigned kBurst = 8;  // picks in a row from above before a waiting deepest-level job runs
+  static constexpr unsigned kSmallSlices = 2;  // first slices a small job takes ahead of new broad ones
 
  private:
   bool submit(Job job, bool small);
   void run(ArchiveIndex index);
-  // A sliced job's next slice, one level below `level`: no capacity check (it was admitted already).
-  void requeue(Job job, unsigned level);
+  // A sliced job's next slice, one level below `level` (or in the small jobs' queue again): no capacity
+  // check (it was admitted already).
+  void requeue(Job job, unsigned level, bool small);
   // The next job and the slice it gets; false once stopped. Called with mu_ held.
   bool next_job(std::unique_lock<std::mutex>& lock, Job& job, WorkerContext& ctx);
   std::size_t queued_locked() const;

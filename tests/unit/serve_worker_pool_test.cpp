@@ -163,6 +163,23 @@ TEST(ServeWorkerPool, ASmallJobStartsAheadOfOtherNewJobs) {
   EXPECT_EQ(log.entries, (std::vector<std::string>{"s0/2", "b0/2", "b1/4"}));
 }
 
+TEST(ServeWorkerPool, ASmallJobKeepsItsPlaceForItsFirstSlicesOnly) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "b", 2, &finished)));
+  ASSERT_TRUE(w.pool->try_submit_sliced(broad(log, "s", 1 + WorkerPool::kSmallSlices), true));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  std::vector<std::string> want;
+  for (unsigned i = 0; i < WorkerPool::kSmallSlices; ++i) want.push_back(fmt::format("s{}/2", i));
+  // Then it sank to level 1: the new job b starts first; both continue at level 1 (4 ms), s arrived there first.
+  const auto k = WorkerPool::kSmallSlices;
+  want.insert(want.end(), {"b0/2", fmt::format("s{}/4", k), "b1/4"});
+  EXPECT_EQ(log.entries, want);
+}
+
 TEST(ServeWorkerPool, NewJobsWaitForAtMostABurstOfSmallOnes) {
   OneWorker w;
   Log log;
