@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "serve/inflated_copy.hpp"
 #include "serve/server.hpp"
 
 namespace pb::cli {
@@ -36,6 +37,11 @@ int run(ServeArgs& a) {
   a.opt.ready_file = a.ready_file;
   if (!split_listen(a.listen, a.opt.host, a.opt.port)) {
     std::fprintf(stderr, "proton-beam serve: --listen: expected HOST:PORT, got '%s'\n", a.listen.c_str());
+    return kExitUsage;
+  }
+  if (!a.opt.inflated_copy.empty() && pb::serve::InflatedCopy::inside_archive(a.opt.dir, a.opt.inflated_copy)) {
+    std::fprintf(stderr, "proton-beam serve: --inflated-copy %s is inside the archive %s: name a folder outside it\n",
+                 a.opt.inflated_copy.c_str(), a.opt.dir.c_str());
     return kExitUsage;
   }
   if (a.opt.limits.default_limit > a.opt.limits.max_limit) a.opt.limits.default_limit = a.opt.limits.max_limit;
@@ -89,6 +95,7 @@ CommandRunner register_serve(CLI::App& app) {
                   "their size) and read cache misses from it instead of inflating them");
   cmd->add_option("--inflated-copy-refresh-s", o.inflated_copy_refresh_s,
                   "How often new or changed day files are copied")
+      ->check(CLI::Range(1u, 86400u))
       ->capture_default_str();
   cmd->add_option("--tail-poll-ms", o.tail_poll_ms, "Live tail: how often the index is polled")->capture_default_str();
   cmd->add_flag("--history", o.limits.history, "Serve every stored event (no replaceable/deletion/expiry rules)");

@@ -95,10 +95,24 @@ std::shared_ptr<InflatedCopy::Table> load_table(const std::filesystem::path& pat
 
 InflatedCopy::InflatedCopy(std::filesystem::path archive_dir, std::filesystem::path copy_dir)
     : archive_dir_(std::move(archive_dir)), copy_dir_(std::move(copy_dir)) {
+  if (inside_archive(archive_dir_, copy_dir_))
+    throw std::runtime_error("--inflated-copy " + copy_dir_.string() + " is inside the archive " +
+                             archive_dir_.string() + ": name a folder outside it");
   std::filesystem::create_directories(copy_dir_);
+  try {
+    lock_ = ArchiveLock::acquire(copy_dir_, ArchiveLock::Kind::exclusive);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--inflated-copy: ") + e.what() + " (one serve per copy folder)");
+  }
 }
 
 InflatedCopy::~InflatedCopy() = default;
+
+bool InflatedCopy::inside_archive(const std::filesystem::path& archive_dir, const std::filesystem::path& copy_dir) {
+  const auto archive = std::filesystem::weakly_canonical(archive_dir);
+  const auto copy = std::filesystem::weakly_canonical(copy_dir);
+  return std::mismatch(archive.begin(), archive.end(), copy.begin(), copy.end()).first == archive.end();
+}
 
 std::shared_ptr<const InflatedCopy::Table> InflatedCopy::table_of(const std::string& file_name) {
   {
@@ -226,9 +240,12 @@ std::size_t InflatedCopy::refresh(std::stop_token stop) {
       break;
     }
     std::filesystem::rename(tmp, path);
-    std::lock_guard lock(mu_);
-    tables_[name] = std::move(table);
+    {
+      std::lock_guard lock(mu_);
+      tables_[name] = std::move(table);
+    }
     ++copied;
+    if (current && on_replaced_) on_replaced_(name);
   }
   // Copies of day files that are gone, and files a stopped copy left.
   for (const auto& entry : std::filesystem::directory_iterator(copy_dir_)) {
@@ -238,8 +255,12 @@ std::size_t InflatedCopy::refresh(std::stop_token stop) {
     const auto day = name.substr(0, name.find(kSuffix));
     if (name.ends_with(".tmp") || !day_files.count(day)) {
       std::filesystem::remove(entry.path());
-      std::lock_guard lock(mu_);
-      tables_.erase(day);
+      if (name.ends_with(".tmp")) continue;
+      {
+        std::lock_guard lock(mu_);
+        tables_.erase(day);
+      }
+      if (on_replaced_) on_replaced_(day);
     }
   }
   if (!stop.stop_requested()) ++refreshes_;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,8 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+
+#include "archive/lock.hpp"
 
 namespace pb::serve {
 
@@ -35,9 +38,13 @@ struct InflatedCopyStats {
 
 class InflatedCopy {
  public:
-  // Creates `copy_dir` if needed; reads the copies already there (from an earlier run) lazily.
+  // Creates `copy_dir` if needed and locks it (one serve per copy folder); reads the copies already there
+  // (from an earlier run) lazily. Throws std::runtime_error when `copy_dir` is the archive or inside it,
+  // or is locked by another process.
   InflatedCopy(std::filesystem::path archive_dir, std::filesystem::path copy_dir);
   ~InflatedCopy();
+  // Whether `copy_dir` is `archive_dir` or inside it (refused: the copy must not be part of the archive).
+  static bool inside_archive(const std::filesystem::path& archive_dir, const std::filesystem::path& copy_dir);
   InflatedCopy(const InflatedCopy&) = delete;
   InflatedCopy& operator=(const InflatedCopy&) = delete;
 
@@ -53,6 +60,10 @@ class InflatedCopy {
   // copies of day files that are gone; returns how many it copied. Returns early once `stop` is requested.
   // Throws std::runtime_error when the copy folder cannot be written.
   std::size_t refresh(std::stop_token stop = {});
+  // Called by refresh() with a day file's name once its earlier copy was replaced or removed, so that
+  // holders of views into the old copy let it go (its space is freed when the last mapping goes).
+  // Set before the first refresh().
+  void on_replaced(std::function<void(const std::string&)> f) { on_replaced_ = std::move(f); }
   InflatedCopyStats stats() const;
 
   struct Table;  // one copy file's header and member table (inflated_copy.cpp)
@@ -61,6 +72,8 @@ class InflatedCopy {
   std::shared_ptr<const Table> table_of(const std::string& file_name);
 
   std::filesystem::path archive_dir_, copy_dir_;
+  ArchiveLock lock_;
+  std::function<void(const std::string&)> on_replaced_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Table>> tables_;  // loaded or written by this process
   std::atomic<std::uint64_t> reads_{0}, fallbacks_{0}, refreshes_{0};

@@ -178,6 +178,25 @@ void MemberCache::forget(const std::string& file_name, std::uint64_t offset) {
   map_.erase(it);
 }
 
+void MemberCache::forget_file(const std::string& file_name) {
+  const std::string prefix = file_name + '@';
+  std::lock_guard lock(mu_);
+  for (auto it = map_.begin(); it != map_.end();) {
+    if (!it->first.starts_with(prefix)) {
+      ++it;
+      continue;
+    }
+    bytes_ -= it->second.member->bytes;
+    lru_.erase(it->second.lru);
+    it = map_.erase(it);
+  }
+}
+
+void MemberCache::use_inflated_copy(InflatedCopy* copy) {
+  copy_ = copy;
+  if (copy) copy->on_replaced([this](const std::string& file_name) { forget_file(file_name); });
+}
+
 MemberCacheStats MemberCache::stats() const {
   std::lock_guard lock(mu_);
   return {hits_, misses_, bytes_, map_.size()};

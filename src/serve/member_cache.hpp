@@ -60,12 +60,15 @@ class MemberCache {
   // scans (the deletion set's build) that must not flush what queries keep here.
   std::shared_ptr<const DecodedMember> get_uncached(const std::string& file_name, std::uint64_t offset);
   EventCache& events() { return events_; }
-  // Misses take members from `copy` when it has them (set before the first get; it must outlive this).
-  void use_inflated_copy(InflatedCopy* copy) { copy_ = copy; }
+  // Misses take members from `copy` when it has them (set before the first get and the copy's first
+  // refresh; it must outlive this). Members of a day file whose copy is replaced are dropped.
+  void use_inflated_copy(InflatedCopy* copy);
   const InflatedCopy* inflated_copy() const { return copy_; }
   MemberCacheStats stats() const;
   // Drops the entry, if any (compaction replaced the file it was decoded from).
   void forget(const std::string& file_name, std::uint64_t offset);
+  // Drops every entry of that day file.
+  void forget_file(const std::string& file_name);
 
  private:
   using Key = std::string;  // file_name + '@' + offset

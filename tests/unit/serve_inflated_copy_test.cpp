@@ -149,13 +149,15 @@ TEST(ServeInflatedCopy, RefreshReplacesJunkAndRemovesLeftovers) {
   std::ofstream(copy_dir.path() / "2001_01_01.pb.gz.raw") << "a copy of a day file that is gone";
   std::ofstream(copy_dir.path() / (file + ".raw.tmp")) << "what a stopped copy left";
   std::ofstream(copy_dir.path() / "notes.txt") << "not ours";
-  InflatedCopy copy(dir.path(), copy_dir.path());
-  EXPECT_FALSE(copy.read(file, *offsets.begin()));
-  EXPECT_EQ(copy.refresh(), 1u);
-  EXPECT_TRUE(copy.read(file, *offsets.begin()));
-  EXPECT_FALSE(fs::exists(copy_dir.path() / "2001_01_01.pb.gz.raw"));
-  EXPECT_FALSE(fs::exists(copy_dir.path() / (file + ".raw.tmp")));
-  EXPECT_TRUE(fs::exists(copy_dir.path() / "notes.txt"));
+  {
+    InflatedCopy copy(dir.path(), copy_dir.path());
+    EXPECT_FALSE(copy.read(file, *offsets.begin()));
+    EXPECT_EQ(copy.refresh(), 1u);
+    EXPECT_TRUE(copy.read(file, *offsets.begin()));
+    EXPECT_FALSE(fs::exists(copy_dir.path() / "2001_01_01.pb.gz.raw"));
+    EXPECT_FALSE(fs::exists(copy_dir.path() / (file + ".raw.tmp")));
+    EXPECT_TRUE(fs::exists(copy_dir.path() / "notes.txt"));
+  }
   std::stop_source stopped;
   stopped.request_stop();
   fs::remove(copy_dir.path() / (file + ".raw"));
@@ -184,6 +186,33 @@ TEST(ServeInflatedCopy, TheMemberCacheDecodesEventsFromTheCopy) {
   }
   EXPECT_EQ(copy.stats().reads, cache.stats().misses);
   EXPECT_GT(copy.stats().reads, 1u);
+
+  // The day file grows and its copy is replaced: the cached members (views into the old copy) are
+  // dropped, so the old copy's space can be freed, and are read again from the new one.
+  ASSERT_GT(cache.stats().members, 0u);
+  test::write_archive(dir.path(), day_events(signer, 10, 100, 'h'), 2048);
+  ASSERT_EQ(copy.refresh(), 1u);
+  EXPECT_EQ(cache.stats().members, 0u);
+  EXPECT_EQ(cache.stats().bytes, 0u);
+  const auto reads = copy.stats().reads;
+  const auto row = index.get(events[0].id);
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(cache.get(row->file_name, row->member_offset)->find(events[0].id));
+  EXPECT_EQ(copy.stats().reads, reads + 1);
+}
+
+TEST(ServeInflatedCopy, RefusesTheArchiveItselfAndASecondUser) {
+  test::TempDir dir, copy_dir;
+  EXPECT_THROW(InflatedCopy(dir.path(), dir.path()), std::runtime_error);
+  EXPECT_THROW(InflatedCopy(dir.path(), dir.path() / "copy"), std::runtime_error);
+  EXPECT_FALSE(fs::exists(dir.path() / "copy"));
+  InflatedCopy first(dir.path(), copy_dir.path());
+  try {
+    InflatedCopy second(dir.path(), copy_dir.path());
+    ADD_FAILURE() << "a second user of the copy folder was let in";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("one serve per copy folder"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
