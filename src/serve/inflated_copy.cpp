@@ -164,8 +164,9 @@ std::shared_ptr<InflatedCopy::Table> load_table(const std::filesystem::path& pat
   if (!table->map(fd.get(), size)) return nullptr;
   for (std::size_t i = 0; i < table->members.size(); ++i) {
     const Member& m = table->members[i];
-    if (m.raw_offset + m.raw_size > h.table_offset || (i > 0 && m.offset <= table->members[i - 1].offset))
-      return nullptr;  // not a table this code wrote
+    const bool inside = m.raw_offset >= sizeof(Header) && m.raw_offset <= h.table_offset &&
+                        m.raw_size <= h.table_offset - m.raw_offset;
+    if (!inside || (i > 0 && m.offset <= table->members[i - 1].offset)) return nullptr;  // not a table this code wrote
   }
   return table;
 }

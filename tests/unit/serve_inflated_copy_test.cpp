@@ -166,6 +166,32 @@ TEST(ServeInflatedCopy, RefreshReplacesJunkAndRemovesLeftovers) {
   EXPECT_FALSE(fs::exists(copy_dir.path() / (file + ".raw.tmp")));
 }
 
+TEST(ServeInflatedCopy, ACopyWhoseTableIsDamagedIsNotUsed) {
+  test::TempDir dir, copy_dir;
+  test::Signer signer(8);
+  test::write_archive(dir.path(), day_events(signer, 20, 0, 'k'), 2048);
+  const auto [file, offsets] = members_of(dir.path());
+  { InflatedCopy(dir.path(), copy_dir.path()).refresh(); }
+  // The first member's place in the copy (table entry: offset, raw offset, raw size | size) made to wrap
+  // around: raw offset + raw size overflows to a small number, inside the file.
+  const auto path = copy_dir.path() / (file + ".raw");
+  const int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  std::uint64_t header[6];
+  ASSERT_EQ(::pread(fd, header, sizeof header, 0), static_cast<ssize_t>(sizeof header));
+  std::uint64_t entry[3];
+  ASSERT_EQ(::pread(fd, entry, sizeof entry, static_cast<off_t>(header[5])), static_cast<ssize_t>(sizeof entry));
+  const std::uint64_t raw_size = entry[2] & 0xffffffffu;
+  entry[1] = ~std::uint64_t(0) - raw_size + 60;  // + raw_size wraps to 59
+  ASSERT_EQ(::pwrite(fd, entry, sizeof entry, static_cast<off_t>(header[5])), static_cast<ssize_t>(sizeof entry));
+  ::close(fd);
+  InflatedCopy copy(dir.path(), copy_dir.path());
+  EXPECT_FALSE(copy.read(file, *offsets.begin()));  // the whole table is refused, not read out of bounds
+  EXPECT_FALSE(copy.read(file, *offsets.rbegin()));
+  EXPECT_EQ(copy.refresh(), 1u);  // and copied again
+  EXPECT_TRUE(copy.read(file, *offsets.begin()));
+}
+
 TEST(ServeInflatedCopy, TheMemberCacheDecodesEventsFromTheCopy) {
   test::TempDir dir, copy_dir;
   test::Signer signer(7);
