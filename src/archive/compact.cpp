@@ -251,7 +251,7 @@ CompactResult rewrite_and_swap(ArchiveWriter& w, const DayFileLayout& layout, co
     if (!shrinks && (!o.sort_by_time || rw.was_sorted())) {
       remove_quietly(side);
       r.members_after = r.members_before;
-      return skip(r, o.sort_by_time ? "already in time order" : "rewriting would not make it smaller");
+      return skip(r, o.sort_by_time ? kAlreadyInTimeOrder : "rewriting would not make it smaller");
     }
     r.sorted = o.sort_by_time;
     if (w.options().fsync) rw.sync();

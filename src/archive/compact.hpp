@@ -59,6 +59,9 @@ struct CompactOptions {
   std::function<void(std::string_view step)> crash_point;
 };
 
+// CompactResult::skipped of a sort_by_time compaction whose file needed neither.
+inline constexpr const char* kAlreadyInTimeOrder = "already in time order";
+
 struct CompactResult {
   std::string file;
   bool compacted = false;

@@ -103,8 +103,9 @@ bool ArchiveSink::cursor_ready() const {
   return std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.ready(); });
 }
 
-void ArchiveSink::enable_compaction(std::int64_t grace_seconds, std::mutex* gate) {
+void ArchiveSink::enable_compaction(std::int64_t grace_seconds, std::mutex* gate, bool sort_by_time) {
   compact_gate_ = gate;
+  compact_sort_ = sort_by_time;
   compact_grace_ = std::max<std::int64_t>(0, grace_seconds);
 }
 
@@ -121,11 +122,14 @@ void ArchiveSink::maybe_compact() {
   CompactOptions o;
   o.policy.grace_seconds = grace;
   o.force = true;  // the policy is checked here
+  o.sort_by_time = compact_sort_;  // then every finished day is read once, and rewritten unless in order
   for (const FileRow& f : finished_day_files(writer_->index(), grace, unix_now())) {
     auto [it, inserted] = compact_checked_.try_emplace(f.file_name, f.committed_bytes);
     if (!inserted && it->second == f.committed_bytes) continue;
     it->second = f.committed_bytes;
-    if (!needs_compaction(day_file_layout(writer_->index(), f.file_name), o.policy, writer_->options().member_bytes)) continue;
+    if (!o.sort_by_time &&
+        !needs_compaction(day_file_layout(writer_->index(), f.file_name), o.policy, writer_->options().member_bytes))
+      continue;
     CompactResult r;
     try {
       r = compact_day_file(*writer_, f.file_name, o);
@@ -138,9 +142,10 @@ void ArchiveSink::maybe_compact() {
     if (r.compacted) {
       it->second = r.bytes_after;
       ++status_.compactions;
-      log_.info(fmt::format("compacted {}: {} events, {} members ({} bytes) -> {} members ({} bytes) in {:.2f} s", r.file,
-                            r.events, r.members_before, r.bytes_before, r.members_after, r.bytes_after, r.elapsed_s));
-    } else {
+      log_.info(fmt::format("compacted {}{}: {} events, {} members ({} bytes) -> {} members ({} bytes) in {:.2f} s",
+                            r.file, r.sorted ? " (sorted by time)" : "", r.events, r.members_before, r.bytes_before,
+                            r.members_after, r.bytes_after, r.elapsed_s));
+    } else if (!o.sort_by_time || r.skipped != kAlreadyInTimeOrder) {
       log_.warn(fmt::format("compaction of {} skipped: {}", r.file, r.skipped));
     }
     return;

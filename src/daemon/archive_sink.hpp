@@ -45,8 +45,10 @@ class ArchiveSink {
   void join();
   // From now on, between commits, compact day files whose UTC day ended `grace_seconds` ago and that hold
   // many small members (archive/compact.hpp), one file per batch interval. While someone else holds
-  // `gate` (the S3 push reading committed bytes), compaction waits for a later tick. Call at most once.
-  void enable_compaction(std::int64_t grace_seconds, std::mutex* gate = nullptr);
+  // `gate` (the S3 push reading committed bytes), compaction waits for a later tick. With `sort_by_time`,
+  // every finished day not yet in time order is rewritten so (once per change of its size). Call at
+  // most once, before events flow.
+  void enable_compaction(std::int64_t grace_seconds, std::mutex* gate = nullptr, bool sort_by_time = false);
 
  private:
   void run();
@@ -70,6 +72,7 @@ class ArchiveSink {
   std::map<std::shared_ptr<RelayCounters>, CursorHold> cursors_;  // what each relay's cursor may move to
   std::atomic<std::int64_t> compact_grace_{-1};            // -1: compaction off (set from another thread)
   std::mutex* compact_gate_ = nullptr;                      // published by the store to compact_grace_
+  bool compact_sort_ = false;                               // likewise
   std::map<std::string, std::uint64_t> compact_checked_;  // day file -> committed length last judged
   std::thread thread_;
 };

@@ -55,6 +55,7 @@ struct DaemonConfig {
   bool fsync = true;
   bool compaction = true;                    // compact finished days' small members (docs/daemon.md)
   std::int64_t compact_grace = 3600;         // seconds after a UTC day ends before it is compacted
+  bool compact_sort_by_time = false;          // ... and its records put in time order (for serve)
   std::string s3_part_size = "64M";          // multipart part size (s3/part_size.hpp)
   int s3_jobs = 4;                           // parts of one file in flight
   int s3_max_attempts = 6;                   // attempts per S3 request

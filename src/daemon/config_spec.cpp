@@ -172,6 +172,9 @@ std::vector<OptionSpec> build() {
                       &DaemonConfig::compaction, true));
   s.push_back(integer("compact_grace", "--compact-grace", "Seconds after a UTC day ends before it is compacted",
                       &DaemonConfig::compact_grace, 0, 365LL * 86400, true));
+  s.push_back(boolean("compact_sort_by_time", OptKind::text, "--compact-sort-by-time",
+                      "Also rewrite each finished day with its records in time order, for serve (BOOL)",
+                      &DaemonConfig::compact_sort_by_time, true));
   s.push_back({"s3_part_size", OptKind::text, "--s3-part-size",
                "S3 multipart part size (K/M/G suffix, 5M to 5G); larger files go up in parts", true,
                [](DaemonConfig& c, const std::string& v) -> std::optional<std::string> {

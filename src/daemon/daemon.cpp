@@ -137,7 +137,7 @@ int run_daemon(const DaemonConfig& cfg, const std::vector<std::string>& args, co
                    std::chrono::milliseconds(cfg.commit_gap_ms));
   // Held by an S3 push while it reads committed bytes; compaction, which replaces them, waits for it.
   std::mutex compaction_gate;
-  if (cfg.compaction) sink.enable_compaction(cfg.compact_grace, &compaction_gate);
+  if (cfg.compaction) sink.enable_compaction(cfg.compact_grace, &compaction_gate, cfg.compact_sort_by_time);
   sink.feed_discovery(feed.get());
   const unsigned workers = cfg.workers ? cfg.workers : std::max(1u, std::thread::hardware_concurrency());
   S3PushStatus s3_status;
