@@ -22,6 +22,14 @@
 namespace pb::daemon {
 namespace {
 
+// A writer without fsync or a compression pool (the tests' speed does not depend on the disk or the cores).
+std::unique_ptr<ArchiveWriter> quick_writer(const std::filesystem::path& dir) {
+  ArchiveWriterOptions o;
+  o.fsync = false;
+  o.compression_threads = 0;
+  return std::make_unique<ArchiveWriter>(dir, o);
+}
+
 CheckedEvent event_number(const std::shared_ptr<RelayCounters>& relay, std::uint32_t n) {
   CheckedEvent ev;
   ev.relay = relay;
@@ -48,14 +56,11 @@ struct Backlog {
     WorkQueue<CheckedEvent> queue(kEvents);
     for (std::uint32_t n = 0; n < kEvents; ++n) EXPECT_TRUE(queue.push(event_number(relay, n)));
     queue.close();  // the sink drains it and ends
-    ArchiveWriterOptions wopt;
-    wopt.fsync = false;
-    wopt.compression_threads = 0;
     SeenIds seen;
     DaemonLog log(dir.path(), false);
     SinkStatus status;
     {
-      ArchiveSink sink(std::make_unique<ArchiveWriter>(dir.path() / "archive", wopt), kBatch, std::chrono::hours(1),
+      ArchiveSink sink(quick_writer(dir.path() / "archive"), kBatch, std::chrono::hours(1),
                        queue, seen, log, status, {}, min_gap);
       sink.join();
     }
@@ -104,14 +109,11 @@ TEST(ArchiveSink, CompactionSortsAFinishedDayByTime) {
     ev.tags = index_tags(e);
     ASSERT_TRUE(queue.push(std::move(ev)));
   }
-  ArchiveWriterOptions wopt;
-  wopt.fsync = false;
-  wopt.compression_threads = 0;
   SeenIds seen;
   DaemonLog log(dir.path(), false);
   SinkStatus status;
   {
-    ArchiveSink sink(std::make_unique<ArchiveWriter>(dir.path() / "archive", wopt), 50, std::chrono::milliseconds(10),
+    ArchiveSink sink(quick_writer(dir.path() / "archive"), 50, std::chrono::milliseconds(10),
                      queue, seen, log, status, {}, std::chrono::milliseconds(0));
     sink.enable_compaction(0, nullptr, /*sort_by_time=*/true);
     for (int i = 0; i < 6000 && status.compactions.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
