@@ -1,43 +1,20 @@
 #include "archive/member_read.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
 
 #include <libdeflate.h>
 
+#include "base/posix_file.hpp"
+
 namespace pb {
 namespace {
 
 constexpr std::size_t kMaxBytes = 16u << 20;     // beyond this either way: the sequential reader's job
-
-struct Fd {
-  int fd;
-  ~Fd() { ::close(fd); }
-};
-
-std::runtime_error io_error(const std::filesystem::path& file, const char* what) {
-  return std::runtime_error(std::string(what) + " " + file.string() + ": " + std::strerror(errno));
-}
-
-// pread until `n` bytes or end of file; returns the count read.
-std::size_t read_at(const Fd& f, const std::filesystem::path& file, std::uint64_t offset, char* out, std::size_t n) {
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::pread(f.fd, out + got, n - got, static_cast<off_t>(offset + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw io_error(file, "reading");
-    if (r == 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  return got;
-}
 
 // True when `data` is a whole number of varint-framed records.
 bool whole_records(std::string_view data) {
@@ -68,14 +45,13 @@ MemberInflater::MemberInflater() : d_(libdeflate_alloc_decompressor()) {
 MemberInflater::~MemberInflater() = default;
 
 std::optional<std::string_view> MemberInflater::inflate(const std::filesystem::path& file, std::uint64_t offset) {
-  const Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) throw io_error(file, "opening");
+  const UniqueFd f = open_or_throw(file, O_RDONLY | O_CLOEXEC);
   std::size_t want_in = first_read_, have = 0;
   bool eof = false;
   while (true) {
     if (have < want_in && !eof) {
       if (in_.size() < want_in) in_.resize(want_in);
-      const std::size_t n = read_at(f, file, offset + have, in_.data() + have, want_in - have);
+      const std::size_t n = read_at_most(f.get(), in_.data() + have, want_in - have, offset + have, file);
       eof = have + n < want_in;
       have += n;
     }

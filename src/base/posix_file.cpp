@@ -46,6 +46,19 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& path)
   }
 }
 
+std::size_t read_at_most(int fd, void* out, std::size_t n, std::uint64_t offset, const std::filesystem::path& path) {
+  auto* p = static_cast<char*>(out);
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(fd, p + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail("cannot read", path);
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  return got;
+}
+
 void sync_data(int fd, const std::filesystem::path& path) {
   if (::fdatasync(fd) != 0) fail("cannot sync", path);
 }

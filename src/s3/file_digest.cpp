@@ -2,10 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -19,14 +16,8 @@ namespace {
 
 // pread until `len` bytes are in `buf`; throws on EOF before that.
 void pread_all(int fd, std::uint8_t* buf, std::size_t len, std::uint64_t offset, const std::filesystem::path& path) {
-  std::size_t done = 0;
-  while (done < len) {
-    const ssize_t r = ::pread(fd, buf + done, len - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw std::runtime_error(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
-    if (r == 0) throw std::runtime_error(fmt::format("{} is shorter than expected (changed during the transfer?)", path.string()));
-    done += static_cast<std::size_t>(r);
-  }
+  if (read_at_most(fd, buf, len, offset, path) < len)
+    throw std::runtime_error(fmt::format("{} is shorter than expected (changed during the transfer?)", path.string()));
 }
 
 struct MdCtxDeleter {

@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <set>
 #include <stdexcept>
 #include <vector>
@@ -45,18 +43,13 @@ struct Member {
 
 static_assert(sizeof(Header) == 48 && sizeof(Member) == 24);
 
-// pread of exactly n bytes; false on a short read or an error.
+// Exactly n bytes, or false (a short file or a read error: the copy is not used, the member is inflated).
 bool read_exact(int fd, void* out, std::size_t n, std::uint64_t offset) {
-  auto* p = static_cast<char*>(out);
-  while (n > 0) {
-    const ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<std::size_t>(r);
-    offset += static_cast<std::uint64_t>(r);
+  try {
+    return read_at_most(fd, out, n, offset, {}) == n;
+  } catch (const std::runtime_error&) {
+    return false;
   }
-  return true;
 }
 
 std::filesystem::path copy_path(const std::filesystem::path& copy_dir, const std::string& file_name) {

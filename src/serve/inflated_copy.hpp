@@ -1,14 +1,14 @@
 // An uncompressed copy of the archive's day files, kept by serve in a folder of the operator's choosing
-// (`serve --inflated-copy DIR`, never inside the archive): a member-cache miss then reads the member's
-// records (~128 KiB) from the copy instead of inflating them, which was half of serve's CPU on the
+// (`serve --inflated-copy DIR`, never inside the archive): a member-cache miss then takes the member's
+// records (~64 KiB) from the copy instead of inflating them, which was half of serve's CPU on the
 // benchmark's mix. The copy costs about twice the day files' size on disk; its files are mapped, so the
 // pages read stay in the OS page cache, not in serve's heap. Do not truncate or rewrite them while serve
 // runs (deleting them is harmless: the mapping keeps them).
 //
-// The copy is only ever a faster way to the same bytes: each read checks that the day file is still the
-// file that was copied (device and inode: compaction and repair swap files in by rename) and that the
-// member at that offset still ends with the gzip trailer (CRC-32 and length) it had when copied, so a day
-// file truncated and rewritten after a crash is never served from a stale copy. Anything the copy lacks
+// The copy is only ever a faster way to the same bytes: each read checks the copied records against the
+// gzip trailer (CRC-32 and length) that the member at that offset of the day file has now, so a day file
+// swapped in by compaction or repair, or truncated and rewritten after a crash, is never served from a
+// stale copy. (Device, inode and size in a copy's header only tell refresh() which files to copy again.) Anything the copy lacks
 // (members appended since, a file not yet copied) or cannot prove is inflated from the day file as before.
 #pragma once
 

@@ -46,10 +46,11 @@ serve_start H arch --history --max-limit 60 --default-limit 25 --cache-bytes 1 -
 for ((i = 0; i < 300; i++)); do [ "$(metric "$H_PORT" inflated_copy_refreshes_total)" -ge 1 ] && break; sleep 0.1; done
 assert_eq "$(metric "$H_PORT" inflated_copy_files)" "$(ls arch/*.pb.gz | wc -l)" "day files in the inflated copy"
 # A second serve on the same copy folder, and a copy folder inside the archive, are refused with a reason.
-rc=0; "$PB" serve arch --listen 127.0.0.1:0 --inflated-copy copy >second.log 2>&1 || rc=$?
+# (timeout: were either let through, it would serve until killed)
+rc=0; timeout 30 "$PB" serve arch --listen 127.0.0.1:0 --inflated-copy copy >second.log 2>&1 || rc=$?
 assert_eq "$rc" 1 "exit status of a second serve on the copy folder"
 grep -q "one serve per copy folder" second.log || fail "no reason for the refused copy folder: $(cat second.log)"
-rc=0; "$PB" serve arch --listen 127.0.0.1:0 --inflated-copy arch/copy >inside.log 2>&1 || rc=$?
+rc=0; timeout 30 "$PB" serve arch --listen 127.0.0.1:0 --inflated-copy arch/copy >inside.log 2>&1 || rc=$?
 assert_eq "$rc" 2 "exit status of --inflated-copy inside the archive"
 grep -q "inside the archive" inside.log || fail "no reason for a copy inside the archive: $(cat inside.log)"
 node "$NODE_SERVE/diff_client.mjs" --port "$H_PORT" --events events.jsonl --history --max-limit 60 \
