@@ -3,8 +3,6 @@
 #include <deque>
 #include <mutex>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -13,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "net/close_reason.hpp"
+#include "net/detail/coalescing_stream.hpp"
 #include "net/detail/server_core.hpp"
 
 namespace pb::net::detail {
@@ -29,6 +28,7 @@ class WsSession final : public WsServerSession, public Connection, public std::e
 
   void run(BeastRequest breq) {
     if (!slot_->core().attach(slot_->id(), weak_from_this())) return;
+    ws_.next_layer().set_owner(weak_from_this());
     const auto& o = slot_->core().options;
     websocket::permessage_deflate pmd;
     pmd.server_enable = o.ws_permessage_deflate;
@@ -162,19 +162,12 @@ class WsSession final : public WsServerSession, public Connection, public std::e
     return true;
   }
 
-  // TCP_CORK while more messages wait: their frames leave in full segments, not one packet each (the
-  // socket has TCP_NODELAY); the cork comes off as soon as the queue is empty.
-  void set_cork(bool on) {
-    if (corked_ == on) return;
-    corked_ = on;
-    error_code ignored;
-    ws_.next_layer().socket().set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>(on), ignored);
-  }
-
+  // While more messages wait, their frames are gathered into a few large socket writes (the stream
+  // below holds them); they go out as soon as the queue is empty.
   void flush() {
-    if (queue_.empty()) set_cork(false);
+    if (queue_.empty()) ws_.next_layer().release();
     if (writing_ || queue_.empty() || closed_ || closing_) return;
-    if (queue_.size() > 1) set_cork(true);
+    if (queue_.size() > 1) ws_.next_layer().hold();
     writing_ = true;
     ws_.text(true);
     ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
@@ -195,6 +188,7 @@ class WsSession final : public WsServerSession, public Connection, public std::e
     if (!open_.load()) return finish(why, asio::error::operation_aborted);  // handshake not done yet
     closing_ = true;
     close_reason_ = why;
+    ws_.next_layer().release();  // what was gathered goes before the close frame
     open_.store(false);
     timer_.expires_after(slot_core().options.ws_close_timeout);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
@@ -226,7 +220,7 @@ class WsSession final : public WsServerSession, public Connection, public std::e
   std::optional<ConnectionSlot> slot_;
   const std::shared_ptr<HttpServer::Core> core_ = slot_->core_ptr();
   const std::uint64_t id_ = slot_->id();
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<CoalescingStream> ws_;
   asio::steady_timer timer_;
   const Request request_;
   BeastRequest breq_;
@@ -235,7 +229,7 @@ class WsSession final : public WsServerSession, public Connection, public std::e
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> open_{false};
   bool deflate_ = false;
-  bool reading_ = false, paused_ = false, writing_ = false, closing_ = false, closed_ = false, corked_ = false;
+  bool reading_ = false, paused_ = false, writing_ = false, closing_ = false, closed_ = false;
   std::string_view close_reason_;
   std::mutex mutex_;  // guards handlers_ (set_handlers may be called from any thread)
   WsSessionHandlers handlers_;

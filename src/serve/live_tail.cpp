@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "archive/committed_files.hpp"
+#include "base/thread_name.hpp"
 #include "serve/wire.hpp"
 
 namespace pb::serve {
@@ -13,7 +14,10 @@ constexpr std::size_t kRowsPerPoll = 1024;
 LiveTail::LiveTail(const ServeOptions& options, MemberCache& cache, Metrics& metrics, DeletionTargets* deletions)
     : options_(options), cache_(cache), deletions_(deletions), metrics_(metrics), index_(open_archive_index(options.dir)) {
   cursor_ = index_.last_seq();
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("pb-tail");
+    run();
+  });
 }
 
 LiveTail::~LiveTail() { stop(); }

@@ -144,10 +144,13 @@ bool QueryEngine::counted_from_index(const IndexRow& row, const Filter& f, std::
 }
 
 std::optional<Event> QueryEngine::load(const IndexRow& row) {
-  if (auto ev = cache_.events().get(row.id)) return ev;
   bool missed = false;
-  const auto member = cache_.get(row.file_name, row.member_offset, &missed);
-  if (const auto rec = member->record(row.id)) {
+  if (!last_member_.holds(row)) {
+    if (auto ev = cache_.events().get(row.id)) return ev;
+    auto member = cache_.get(row.file_name, row.member_offset, &missed);
+    last_member_ = {row.file_name, row.member_offset, std::move(member)};
+  }
+  if (const auto rec = last_member_.member->record(row.id)) {
     Event ev;
     if (decode_proto_event(*rec, ev)) return std::nullopt;
     if (missed) cache_.events().offer(row.id, *rec);
@@ -155,6 +158,7 @@ std::optional<Event> QueryEngine::load(const IndexRow& row) {
   }
   const auto fresh = index_.get(row.id);
   if (!fresh) return std::nullopt;
+  last_member_ = {};
   cache_.forget(row.file_name, row.member_offset);
   cache_.forget(fresh->file_name, fresh->member_offset);
   return cache_.get(fresh->file_name, fresh->member_offset)->find(row.id);
@@ -163,6 +167,7 @@ std::optional<Event> QueryEngine::load(const IndexRow& row) {
 bool QueryEngine::served(const Event& ev) {
   if (limits_.history) return true;
   latest_.clear();  // called for events committed since the last call: a newer version may have come
+  last_member_ = {};
   sync_deletions();
   return row_served(StoredKey{ev.id, ev.pubkey, ev.kind, ev.created_at}) && event_served(ev);
 }
@@ -262,6 +267,7 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
                            std::chrono::steady_clock::time_point deadline) {
   p.scans.resize(filters.size());
   latest_.clear();  // remembered versions are valid within one slice
+  last_member_ = {};
   sync_deletions();
   counters_.rows_examined = p.rows_examined;
   if (p.next_filter == 0 && p.events.empty()) {
@@ -309,6 +315,7 @@ bool QueryEngine::page_step(const Filter& f, std::uint64_t limit, PageProgress& 
   counters_.rows_examined = p.rows_examined;
   if (!p.max_seq) p.max_seq = index_.last_seq();
   latest_.clear();  // remembered versions are valid within one slice
+  last_member_ = {};
   sync_deletions();
   const auto collect = [&](Event& ev) {
     p.events.push_back(std::move(ev));
@@ -338,6 +345,7 @@ bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
     for (FilterScan& at : p.scans) at.with_expiration = true;
   }
   latest_.clear();  // remembered versions are valid within one slice
+  last_member_ = {};
   sync_deletions();
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   for (; p.next_filter < filters.size(); ++p.next_filter) {

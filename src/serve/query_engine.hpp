@@ -173,6 +173,16 @@ class QueryEngine {
   std::uint64_t cleared_ = 0;                // checks the set answered, not yet added to its counter
   std::string hex_;                          // an id in hex, for its tag key (reused: no allocation per event)
   Sha256Hasher hasher_;
+  // The member the last row came from: a page's rows mostly share one, and this skips the shared cache
+  // (its lock and key) for them. Dropped per call / slice so that it pins nothing for long.
+  struct LastMember {
+    std::string file_name;
+    std::uint64_t offset = 0;
+    std::shared_ptr<const DecodedMember> member;
+    bool holds(const IndexRow& row) const {
+      return member && offset == row.member_offset && file_name == row.file_name;
+    }
+  } last_member_;
 };
 
 IndexQuery to_index_query(const Filter& f);

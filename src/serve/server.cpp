@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "archive/committed_files.hpp"
+#include "base/thread_name.hpp"
 #include "net/http_server.hpp"
 #include "serve/deletion_targets.hpp"
 #include "serve/http_api.hpp"
@@ -105,10 +106,14 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
   ServerContext ctx{options, pool, cache, metrics, limiter, &tail, deletions.get()};
   std::jthread deletion_build;  // stopped and joined first (declared last): it reads through the cache
   if (deletions)
-    deletion_build = std::jthread([&](std::stop_token stop) { build_deletion_targets(options, cache, *deletions, stop); });
+    deletion_build = std::jthread([&](std::stop_token stop) {
+      name_this_thread("pb-deletions");
+      build_deletion_targets(options, cache, *deletions, stop); });
   std::jthread copy_keeper;  // stopped and joined before the cache that reads the copy
   if (copy)
-    copy_keeper = std::jthread([&](std::stop_token stop) { keep_inflated_copy(*copy, options.inflated_copy_refresh_s, stop); });
+    copy_keeper = std::jthread([&](std::stop_token stop) {
+      name_this_thread("pb-copy");
+      keep_inflated_copy(*copy, options.inflated_copy_refresh_s, stop); });
   StatsCache stats(options.dir, kStatsTtl);
 
   std::unique_ptr<HttpApi> api;
@@ -131,7 +136,11 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
     server.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
-  std::thread second([&io] { io.run(); });
+  std::thread second([&io] {
+    name_this_thread("pb-net");
+    io.run();
+  });
+  name_this_thread("pb-net");
   io.run();
   second.join();
   tail.stop();

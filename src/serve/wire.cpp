@@ -1,35 +1,9 @@
 #include "serve/wire.hpp"
 
-#include <cstdio>
-
+#include "nostr/canonical.hpp"
 #include "nostr/json_writer.hpp"
 
 namespace pb::serve {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 namespace {
 std::string head(std::string_view verb, std::string_view sub_id) {
@@ -42,7 +16,14 @@ std::string head(std::string_view verb, std::string_view sub_id) {
 }  // namespace
 
 std::string event_message(std::string_view sub_id, const Event& ev) {
-  std::string out = head("EVENT", sub_id);
+  std::string out;
+  // Room for the usual event in one allocation (hex ids, key and signature are 288 characters).
+  std::size_t guess = 400 + sub_id.size() + ev.content.size();
+  for (const auto& tag : ev.tags)
+    for (const auto& v : tag) guess += v.size() + 4;
+  out.reserve(guess);
+  out += "[\"EVENT\",";
+  append_json_string(out, sub_id);
   out += ',';
   append_event_json(out, ev);
   out += ']';

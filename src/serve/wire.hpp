@@ -1,16 +1,15 @@
-// The relay's outgoing NIP-01 messages as JSON text, and JSON string escaping.
+// The relay's outgoing NIP-01 messages as JSON text (strings escaped by nostr/canonical's
+// append_json_string, as JSON.stringify does).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "nostr/canonical.hpp"  // append_json_string, which the messages' users share
 #include "nostr/event.hpp"
 
 namespace pb::serve {
-
-// Appends `s` as a JSON string literal (quotes included), escaped like JSON.stringify.
-void append_json_string(std::string& out, std::string_view s);
 
 std::string event_message(std::string_view sub_id, const Event& ev);  // ["EVENT",sub,{...}]
 std::string eose_message(std::string_view sub_id);                     // ["EOSE",sub]

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "archive/committed_files.hpp"
+#include "base/thread_name.hpp"
 
 namespace pb::serve {
 
@@ -104,6 +105,7 @@ bool WorkerPool::next_job(std::unique_lock<std::mutex>& lock, Job& job, WorkerCo
 }
 
 void WorkerPool::run(ArchiveIndex index) {
+  name_this_thread("pb-query");
   QueryEngine engine(index, cache_, options_.limits, deletions_);
   WorkerContext ctx{index, engine};
   while (true) {

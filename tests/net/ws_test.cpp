@@ -1,7 +1,9 @@
 // WsClient <-> HttpServer WebSocket sessions over ws:// on loopback.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -238,49 +240,84 @@ TEST(WsClientServer, BackPressurePausesReadingAndResumeDeliversInOrder) {
   EXPECT_TRUE(eventually([&] { return server.session(0)->pending_send_bytes() == 0; }));
 }
 
-TEST(WsClientServer, SlowReaderIsDisconnectedOthersStillServed) {
-  IoThread io(2);
-  HttpServerOptions so;
-  so.ws_max_pending_send_bytes = 1 << 20;
-  so.ws_permessage_deflate = false;
-  EchoServer server(io.io(), so);
+// A server (send cap 1 MiB) and a client that reads one message and then never again.
+struct StalledPeer {
+  IoThread io{2};
+  EchoServer server{io.io(), options()};
   ClientProbe slow;
-  slow.pause_after = 1;
-  WsClientOptions o;
-  o.read_message_max = 1 << 20;
-  auto slow_client = make_client(io.io(), server.url(), slow, o);
-  ASSERT_TRUE(slow.wait_open());
-  ASSERT_TRUE(slow_client->send("hello"));
-  ASSERT_TRUE(slow.wait_messages(1));  // now paused: it never reads again
-  ASSERT_TRUE(server.wait_sessions(1));
-  auto session = server.session(0);
+  std::unique_ptr<WsClient> client;
+  std::shared_ptr<WsServerSession> session;
 
+  static HttpServerOptions options() {
+    HttpServerOptions so;
+    so.ws_max_pending_send_bytes = 1 << 20;
+    so.ws_permessage_deflate = false;
+    return so;
+  }
+  void start() {
+    slow.pause_after = 1;
+    WsClientOptions o;
+    o.read_message_max = 1 << 20;
+    client = make_client(io.io(), server.url(), slow, o);
+    ASSERT_TRUE(slow.wait_open());
+    ASSERT_TRUE(client->send("hello"));
+    ASSERT_TRUE(slow.wait_messages(1));  // now paused: it never reads again
+    ASSERT_TRUE(server.wait_sessions(1));
+    session = server.session(0);
+  }
+  void expect_dropped() {
+    ASSERT_TRUE(server.wait_close_reasons(1));
+    EXPECT_EQ(server.close_reasons[0], reason::send_queue_full);
+    EXPECT_FALSE(session->is_open());
+  }
+};
+
+TEST(WsClientServer, SlowReaderIsDisconnectedOthersStillServed) {
+  StalledPeer peer;
+  ASSERT_NO_FATAL_FAILURE(peer.start());
   ClientProbe fast;
-  auto fast_client = make_client(io.io(), server.url(), fast);
+  auto fast_client = make_client(peer.io.io(), peer.server.url(), fast);
   ASSERT_TRUE(fast.wait_open());
 
   const std::string chunk = incompressible(64 * 1024, 7);
   bool refused = false;
-  for (int i = 0; i < 4000 && !refused; ++i) refused = !session->send(chunk);  // at most 256 MB
+  for (int i = 0; i < 4000 && !refused; ++i) refused = !peer.session->send(chunk);  // at most 256 MB
   EXPECT_TRUE(refused);
-  ASSERT_TRUE(server.wait_close_reasons(1));
-  EXPECT_EQ(server.close_reasons[0], reason::send_queue_full);
-  EXPECT_FALSE(session->is_open());
+  ASSERT_NO_FATAL_FAILURE(peer.expect_dropped());
 
   ASSERT_TRUE(fast_client->send("still there?"));
   ASSERT_TRUE(fast.wait_messages(1)) << fast.reason();
   EXPECT_EQ(fast.messages[0], "still there?");
   {
-    std::lock_guard lock(slow.w.mutex());
-    slow.pause_after = SIZE_MAX;
+    std::lock_guard lock(peer.slow.w.mutex());
+    peer.slow.pause_after = SIZE_MAX;
   }
-  slow_client->resume_reading();  // it now sees the connection gone
-  ASSERT_TRUE(slow.wait_closed());
+  peer.client->resume_reading();  // it now sees the connection gone
+  ASSERT_TRUE(peer.slow.wait_closed());
 }
 
-// send_all: a burst arrives whole and in order, and single messages after it still do (the socket is
-// corked while the burst is written; a cork left on would delay them by Linux's 200 ms ceiling, which this
-// test cannot see without timing).
+// The same peer, but each burst (two messages: gathered, then sent together) is given time to leave
+// before the next is queued: the session's queue then stays short, and only the stream below holding
+// writes back once ~256 KiB wait for the socket (CoalescingStream's high water) lets the cap see that the
+// peer does not read. A stream that took every gathered frame into its buffer would let all 8000 chunks
+// through. The pause is a bound, not a timing assumption: with the peer not reading, the pending bytes
+// cannot drain however long the test waits.
+TEST(WsClientServer, SlowReaderIsDisconnectedWhenBurstsComeOneAtATime) {
+  StalledPeer peer;
+  ASSERT_NO_FATAL_FAILURE(peer.start());
+  const std::string chunk = incompressible(64 * 1024, 9);
+  bool refused = false;
+  for (int i = 0; i < 4000 && !refused; ++i) {
+    refused = !peer.session->send_all({chunk, chunk});
+    for (int spin = 0; spin < 100 && peer.session->pending_send_bytes() > 0; ++spin)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(refused);
+  ASSERT_NO_FATAL_FAILURE(peer.expect_dropped());
+}
+
+// send_all: a burst arrives whole and in order, and single messages after it still do (the burst's frames
+// are held back and sent together; frames left held would never arrive).
 TEST(WsClientServer, SendAllDeliversABurstInOrderThenSingleMessages) {
   IoThread io;
   EchoServer server(io.io());

@@ -1,0 +1,160 @@
+// The layer under a server WebSocket session's Beast stream that turns a burst of messages into a few
+// large socket writes. Beast writes one frame per message, each a `sendmsg` of its own; a query answer of
+// 300 events was 300 system calls, and the network threads spent as much CPU as the query workers.
+//
+// Between hold() and release() the frames Beast writes are gathered in a buffer and their writes complete
+// at once (posted, never inline); the buffer goes to the socket when it reaches kFlushBytes or at
+// release(). Outside a hold, a write completes only once its bytes are on the socket, so Beast's own
+// frames (handshake, pong, close) keep their order and are sent before a teardown. Back-pressure is kept:
+// past kHighWaterBytes of unsent bytes a write waits for the socket, so a peer that does not read still
+// fills the session's send queue and is dropped by its cap.
+//
+// Every member runs on the stream's executor (the session's strand). An in-flight socket write holds the
+// owner (set_owner) alive, so the session outlives it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+namespace pb::net::detail {
+
+class CoalescingStream {
+ public:
+  using next_layer_type = boost::beast::tcp_stream;
+  using executor_type = next_layer_type::executor_type;
+  using error_code = boost::system::error_code;
+
+  static constexpr std::size_t kFlushBytes = 64 << 10;
+  static constexpr std::size_t kHighWaterBytes = 256 << 10;
+
+  explicit CoalescingStream(next_layer_type next) : next_(std::move(next)), wake_(next_.get_executor()) {
+    wake_.expires_at(std::chrono::steady_clock::time_point::max());
+  }
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  next_layer_type& next_layer() noexcept { return next_; }
+  const next_layer_type& next_layer() const noexcept { return next_; }
+
+  // What an in-flight socket write keeps alive (the session that owns this stream). Required: without
+  // an owner nothing is written.
+  void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+
+  // Starts gathering writes; release() sends what was gathered.
+  void hold() { held_ = true; }
+  void release() {
+    held_ = false;
+    flush();
+  }
+
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    return next_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    return boost::asio::async_compose<Handler, void(error_code, std::size_t)>(WriteOp<ConstBuffers>{this, buffers},
+                                                                               handler, next_);
+  }
+
+ private:
+  template <class ConstBuffers>
+  struct WriteOp {
+    CoalescingStream* s;
+    ConstBuffers buffers;
+    std::uint64_t end = 0;  // s->appended_ once this write's bytes are in
+    std::size_t size = 0;
+    bool started = false;
+
+    template <class Self>
+    void operator()(Self& self, error_code = {}) {
+      if (!started) {
+        started = true;
+        if (!s->error_) size = s->append(buffers);
+        end = s->appended_;
+        return boost::asio::post(s->get_executor(), std::move(self));  // a write never completes inline
+      }
+      if (s->done(end)) return self.complete(s->error_, s->error_ ? 0 : size);
+      s->wake_.async_wait(std::move(self));  // cancelled at each socket write's end: look again
+    }
+  };
+
+  template <class ConstBuffers>
+  std::size_t append(const ConstBuffers& buffers) {
+    std::size_t n = 0;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      const boost::asio::const_buffer b(*it);
+      pending_.append(static_cast<const char*>(b.data()), b.size());
+      n += b.size();
+    }
+    appended_ += n;
+    flush();
+    return n;
+  }
+
+  bool done(std::uint64_t end) const {
+    if (error_ || flushed_ >= end) return true;
+    return held_ && appended_ - flushed_ <= kHighWaterBytes;
+  }
+
+  void flush() {
+    if (writing_ || error_ || pending_.empty() || (held_ && pending_.size() < kFlushBytes)) return;
+    auto keep = owner_.lock();
+    if (!keep) {  // no owner (or it is being destroyed): nothing may outlive it
+      error_ = boost::asio::error::operation_aborted;
+      return;
+    }
+    writing_ = true;
+    in_flight_.swap(pending_);
+    boost::asio::async_write(next_, boost::asio::buffer(in_flight_),
+                             [this, keep = std::move(keep)](error_code ec, std::size_t n) { on_written(ec, n); });
+  }
+
+  void on_written(error_code ec, std::size_t n) {
+    writing_ = false;
+    flushed_ += n;
+    if (ec) {
+      error_ = ec;
+      pending_.clear();
+    }
+    in_flight_.clear();
+    if (in_flight_.capacity() > 2 * kHighWaterBytes) std::string().swap(in_flight_);  // after a large burst
+    wake_.cancel();
+    flush();
+  }
+
+  next_layer_type next_;
+  boost::asio::steady_timer wake_;  // never expires: writes waiting for the socket wait on it
+  std::weak_ptr<void> owner_;
+  std::string pending_, in_flight_;
+  std::uint64_t appended_ = 0, flushed_ = 0;
+  bool held_ = false, writing_ = false;
+  error_code error_;
+};
+
+// Beast's WebSocket close ends with a teardown of the layer below.
+inline void teardown(boost::beast::role_type role, CoalescingStream& s, boost::system::error_code& ec) {
+  using boost::beast::websocket::teardown;
+  teardown(role, s.next_layer(), ec);
+}
+
+template <class TeardownHandler>
+void async_teardown(boost::beast::role_type role, CoalescingStream& s, TeardownHandler&& handler) {
+  using boost::beast::websocket::async_teardown;
+  async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
+}
+
+}  // namespace pb::net::detail
