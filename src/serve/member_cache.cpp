@@ -11,10 +11,18 @@
 
 namespace pb::serve {
 
+std::uint64_t DecodedMember::head_of(const Id32& id) {
+  std::uint64_t h = 0;
+  for (std::size_t i = 0; i < 8; ++i) h = (h << 8) | id[i];
+  return h;
+}
+
 std::optional<std::string_view> DecodedMember::record(const Id32& id) const {
-  const auto it = std::lower_bound(slots.begin(), slots.end(), id, [](const Slot& s, const Id32& v) { return s.id < v; });
-  if (it == slots.end() || it->id != id) return std::nullopt;
-  return data.substr(it->offset, it->size);
+  const std::uint64_t head = head_of(id);
+  auto it = std::lower_bound(slots.begin(), slots.end(), head, [](const Slot& s, std::uint64_t h) { return s.head < h; });
+  for (; it != slots.end() && it->head == head; ++it)
+    if (it->id == id) return data.substr(it->offset, it->size);
+  return std::nullopt;
 }
 
 std::optional<Event> DecodedMember::find(const Id32& id) const {
@@ -93,7 +101,8 @@ std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file
   auto member = std::make_shared<DecodedMember>();
   const auto add = [&](std::string_view rec, std::size_t at) {
     if (const auto id = record_id(rec))  // an undecodable record is not served
-      member->slots.push_back({*id, static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(rec.size())});
+      member->slots.push_back({DecodedMember::head_of(*id), *id, static_cast<std::uint32_t>(at),
+                               static_cast<std::uint32_t>(rec.size())});
   };
   const auto add_all = [&] {  // the framed records in member->data
     std::string_view rest = member->data;
@@ -123,14 +132,14 @@ std::shared_ptr<const DecodedMember> MemberCache::decode(const std::string& file
     member->data = member->records;
   }
   std::sort(member->slots.begin(), member->slots.end(),
-            [](const DecodedMember::Slot& a, const DecodedMember::Slot& b) { return a.id < b.id; });
+            [](const DecodedMember::Slot& a, const DecodedMember::Slot& b) { return a.head != b.head ? a.head < b.head : a.id < b.id; });
   member->bytes = sizeof(DecodedMember) + member->records.capacity() + member->slots.capacity() * sizeof(DecodedMember::Slot);
   return member;
 }
 
 std::shared_ptr<const DecodedMember> MemberCache::get(const std::string& file_name, std::uint64_t offset,
                                                       bool* missed) {
-  const Key key = file_name + '@' + std::to_string(offset);
+  const KeyView key{file_name, offset};
   {
     std::lock_guard lock(mu_);
     if (auto it = map_.find(key); it != map_.end()) {
@@ -144,20 +153,20 @@ std::shared_ptr<const DecodedMember> MemberCache::get(const std::string& file_na
   if (missed) *missed = true;
   auto member = decode(file_name, offset);
   std::lock_guard lock(mu_);
-  insert_locked(key, member);
+  insert_locked(Key{file_name, offset}, member);
   return member;
 }
 
 std::shared_ptr<const DecodedMember> MemberCache::get_uncached(const std::string& file_name, std::uint64_t offset) {
   {
     std::lock_guard lock(mu_);
-    if (auto it = map_.find(file_name + '@' + std::to_string(offset)); it != map_.end()) return it->second.member;
+    if (auto it = map_.find(KeyView{file_name, offset}); it != map_.end()) return it->second.member;
   }
   return decode(file_name, offset);
 }
 
 void MemberCache::insert_locked(const Key& key, std::shared_ptr<const DecodedMember> member) {
-  if (map_.count(key) || member->bytes > max_bytes_) return;
+  if (map_.find(key) != map_.end() || member->bytes > max_bytes_) return;
   lru_.push_front(key);
   bytes_ += member->bytes;
   map_.emplace(key, Entry{std::move(member), lru_.begin()});
@@ -171,7 +180,7 @@ void MemberCache::insert_locked(const Key& key, std::shared_ptr<const DecodedMem
 
 void MemberCache::forget(const std::string& file_name, std::uint64_t offset) {
   std::lock_guard lock(mu_);
-  const auto it = map_.find(file_name + '@' + std::to_string(offset));
+  const auto it = map_.find(KeyView{file_name, offset});
   if (it == map_.end()) return;
   bytes_ -= it->second.member->bytes;
   lru_.erase(it->second.lru);
@@ -179,10 +188,9 @@ void MemberCache::forget(const std::string& file_name, std::uint64_t offset) {
 }
 
 void MemberCache::forget_file(const std::string& file_name) {
-  const std::string prefix = file_name + '@';
   std::lock_guard lock(mu_);
   for (auto it = map_.begin(); it != map_.end();) {
-    if (!it->first.starts_with(prefix)) {
+    if (it->first.file_name != file_name) {
       ++it;
       continue;
     }

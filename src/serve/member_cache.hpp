@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,10 +27,12 @@ namespace pb::serve {
 // miss), and raw records take less memory than decoded events, so the cache holds more members.
 struct DecodedMember {
   struct Slot {
+    std::uint64_t head = 0;  // the id's first 8 bytes, big-endian: ordered as the ids, compared in one step
     Id32 id{};
     std::uint32_t offset = 0;
     std::uint32_t size = 0;
   };
+  static std::uint64_t head_of(const Id32& id);
   std::string records;                // inflated here, or empty when `data` is in the inflated copy's mapping
   std::shared_ptr<const void> mapped;  // keeps that mapping
   std::string_view data;               // the records
@@ -71,7 +74,31 @@ class MemberCache {
   void forget_file(const std::string& file_name);
 
  private:
-  using Key = std::string;  // file_name + '@' + offset
+  // A member's place. Looked up by KeyView: a hit builds no string (it was an allocation per row).
+  struct Key {
+    std::string file_name;
+    std::uint64_t offset = 0;
+  };
+  struct KeyView {
+    std::string_view file_name;
+    std::uint64_t offset = 0;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const KeyView& k) const noexcept {
+      return std::hash<std::string_view>{}(k.file_name) ^ (k.offset * 0x9e3779b97f4a7c15ull);
+    }
+    std::size_t operator()(const Key& k) const noexcept { return (*this)(KeyView{k.file_name, k.offset}); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static KeyView view(const Key& k) { return {k.file_name, k.offset}; }
+    static KeyView view(const KeyView& k) { return k; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return view(a).offset == view(b).offset && view(a).file_name == view(b).file_name;
+    }
+  };
   struct Entry {
     std::shared_ptr<const DecodedMember> member;
     std::list<Key>::iterator lru;
@@ -85,7 +112,7 @@ class MemberCache {
   std::size_t max_bytes_;
   mutable std::mutex mu_;
   std::list<Key> lru_;  // front = most recently used
-  std::unordered_map<Key, Entry> map_;
+  std::unordered_map<Key, Entry, KeyHash, KeyEq> map_;
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0, misses_ = 0;
   std::vector<std::unique_ptr<MemberInflater>> inflaters_;  // idle ones; at most one per decoding thread

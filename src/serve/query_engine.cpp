@@ -147,8 +147,9 @@ std::optional<Event> QueryEngine::load(const IndexRow& row) {
   bool missed = false;
   if (!last_member_.holds(row)) {
     if (auto ev = cache_.events().get(row.id)) return ev;
-    auto member = cache_.get(row.file_name, row.member_offset, &missed);
-    last_member_ = {row.file_name, row.member_offset, std::move(member)};
+    last_member_.member = cache_.get(row.file_name, row.member_offset, &missed);
+    last_member_.file_name = row.file_name;  // reuses the string's room
+    last_member_.offset = row.member_offset;
   }
   if (const auto rec = last_member_.member->record(row.id)) {
     Event ev;
