@@ -162,9 +162,44 @@ class WsSession final : public WsServerSession, public Connection, public std::e
     return true;
   }
 
-  // While more messages wait, their frames are gathered into a few large socket writes (the stream
-  // below holds them); they go out as soon as the queue is empty.
   void flush() {
+    if (deflate_) return flush_through_beast();
+    flush_direct();
+  }
+
+  // Without permessage-deflate each message is framed here and appended to the stream below whole; the
+  // frames go out in a few large socket writes once the queue is empty. Past the stream's high water the
+  // queue waits for the socket (a peer that does not read fills it up to the cap).
+  void flush_direct() {
+    if (writing_ || closed_ || closing_) return;
+    CoalescingStream& out = ws_.next_layer();
+    out.hold();
+    while (!queue_.empty()) {
+      if (!out.has_room()) {
+        writing_ = true;
+        out.async_wait_room([self = shared_from_this()](error_code ec) {
+          self->writing_ = false;
+          if (self->closed_) return;
+          if (ec) return self->finish(reason::write_error, ec);
+          self->flush_direct();
+        });
+        break;
+      }
+      const bool appended = out.append_text_frame(queue_.front());  // false: the socket failed or a
+      pending_.fetch_sub(queue_.front().size());                      // close frame went out: dropped
+      queue_.pop_front();
+      if (!appended) {
+        for (const std::string& m : queue_) pending_.fetch_sub(m.size());
+        queue_.clear();
+      }
+    }
+    out.release();
+  }
+
+  // With permessage-deflate, Beast compresses and frames each message; while more messages wait, their
+  // frames are gathered into a few large socket writes (the stream below holds them); they go out as soon
+  // as the queue is empty.
+  void flush_through_beast() {
     if (queue_.empty()) ws_.next_layer().release();
     if (writing_ || queue_.empty() || closed_ || closing_) return;
     if (queue_.size() > 1) ws_.next_layer().hold();

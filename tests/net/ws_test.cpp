@@ -240,18 +240,32 @@ TEST(WsClientServer, BackPressurePausesReadingAndResumeDeliversInOrder) {
   EXPECT_TRUE(eventually([&] { return server.session(0)->pending_send_bytes() == 0; }));
 }
 
+// The tests below run with both ways a server session writes: without permessage-deflate its own frames
+// appended whole to the stream below, with it Beast's compressed frames gathered there.
+class WsServerFraming : public ::testing::TestWithParam<bool> {
+ protected:
+  static HttpServerOptions options() {
+    HttpServerOptions so;
+    so.ws_permessage_deflate = GetParam();
+    return so;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Deflate, WsServerFraming, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "deflate" : "plain"; });
+
 // A server (send cap 1 MiB) and a client that reads one message and then never again.
 struct StalledPeer {
+  explicit StalledPeer(bool deflate = false) : server(io.io(), options(deflate)) {}
   IoThread io{2};
-  EchoServer server{io.io(), options()};
+  EchoServer server;
   ClientProbe slow;
   std::unique_ptr<WsClient> client;
   std::shared_ptr<WsServerSession> session;
 
-  static HttpServerOptions options() {
+  static HttpServerOptions options(bool deflate) {
     HttpServerOptions so;
     so.ws_max_pending_send_bytes = 1 << 20;
-    so.ws_permessage_deflate = false;
+    so.ws_permessage_deflate = deflate;
     return so;
   }
   void start() {
@@ -302,8 +316,8 @@ TEST(WsClientServer, SlowReaderIsDisconnectedOthersStillServed) {
 // peer does not read. A stream that took every gathered frame into its buffer would let all 8000 chunks
 // through. The pause is a bound, not a timing assumption: with the peer not reading, the pending bytes
 // cannot drain however long the test waits.
-TEST(WsClientServer, SlowReaderIsDisconnectedWhenBurstsComeOneAtATime) {
-  StalledPeer peer;
+TEST_P(WsServerFraming, SlowReaderIsDisconnectedWhenBurstsComeOneAtATime) {
+  StalledPeer peer(GetParam());
   ASSERT_NO_FATAL_FAILURE(peer.start());
   const std::string chunk = incompressible(64 * 1024, 9);
   bool refused = false;
@@ -317,14 +331,19 @@ TEST(WsClientServer, SlowReaderIsDisconnectedWhenBurstsComeOneAtATime) {
 }
 
 // send_all: a burst arrives whole and in order, and single messages after it still do (the burst's frames
-// are held back and sent together; frames left held would never arrive).
-TEST(WsClientServer, SendAllDeliversABurstInOrderThenSingleMessages) {
+// are held back and sent together; frames left held would never arrive). Sizes cross both extended-length
+// forms of the frame header (126: 16-bit, 127: 64-bit).
+TEST_P(WsServerFraming, SendAllDeliversABurstInOrderThenSingleMessages) {
   IoThread io;
-  EchoServer server(io.io());
-  server.on_text = [](WsServerSession& s, const std::string& m) {
+  EchoServer server(io.io(), options());
+  const auto nth = [](int i) {
+    const std::size_t size = i % 50 == 7 ? 70000 + i : i % 10 == 3 ? 200 + i * 50 : 1 + i % 125;
+    return std::string("b").append(std::to_string(i)).append(size, 'x');
+  };
+  server.on_text = [&](WsServerSession& s, const std::string& m) {
     if (m != "burst") return void(s.send(std::string("single ").append(m)));
     std::vector<std::string> burst;
-    for (int i = 0; i < 300; ++i) burst.push_back(std::string("b").append(std::to_string(i)));
+    for (int i = 0; i < 300; ++i) burst.push_back(nth(i));
     ASSERT_TRUE(s.send_all(std::move(burst)));
   };
   ClientProbe probe;
@@ -332,11 +351,49 @@ TEST(WsClientServer, SendAllDeliversABurstInOrderThenSingleMessages) {
   ASSERT_TRUE(probe.wait_open()) << probe.reason();
   ASSERT_TRUE(client->send("burst"));
   ASSERT_TRUE(probe.wait_messages(300));
-  for (int i = 0; i < 300; ++i) EXPECT_EQ(probe.messages[i], std::string("b").append(std::to_string(i)));
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(probe.messages[i], nth(i));
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(client->send(std::to_string(i)));
     ASSERT_TRUE(probe.wait_messages(301 + i));
     EXPECT_EQ(probe.messages[300 + i], std::string("single ").append(std::to_string(i)));
+  }
+  ASSERT_TRUE(server.wait_sessions(1));
+  EXPECT_EQ(server.session(0)->deflate_negotiated(), GetParam());
+}
+
+// Pongs (Beast's frames) go out between a session's own frames while bursts stream. A close right after a
+// burst ends the stream cleanly: the client gets a prefix of that burst, in order (what was still queued
+// is dropped, as close() documents), then the close frame.
+TEST_P(WsServerFraming, PongsInterleaveWithBurstsAndCloseEndsABurstCleanly) {
+  IoThread io(2);
+  EchoServer server(io.io(), options());
+  const auto nth = [](const std::string& m, int i) { return m + ":" + std::to_string(i) + std::string(i % 300, 'y'); };
+  server.on_text = [&](WsServerSession& s, const std::string& m) {
+    std::vector<std::string> burst;
+    for (int i = 0; i < 2000; ++i) burst.push_back(nth(m, i));
+    ASSERT_TRUE(s.send_all(std::move(burst)));
+    if (m == "last") s.close("done");
+  };
+  ClientProbe probe;
+  WsClientOptions o;
+  o.ping_interval = std::chrono::milliseconds(2);
+  o.pong_timeout = std::chrono::milliseconds(5000);
+  auto client = make_client(io.io(), server.url(), probe, o);
+  ASSERT_TRUE(probe.wait_open());
+  for (int round = 0; round < 5; ++round) {
+    ASSERT_TRUE(client->send("r" + std::to_string(round)));
+    ASSERT_TRUE(probe.wait_messages(2000 * (round + 1))) << probe.reason();
+  }
+  ASSERT_TRUE(eventually([&] { return client->stats().pongs_received >= 3; }));
+  ASSERT_TRUE(client->send("last"));
+  ASSERT_TRUE(probe.wait_closed());
+  EXPECT_EQ(probe.reason(), reason::closed_by_peer);
+  std::lock_guard lock(probe.w.mutex());
+  ASSERT_GE(probe.messages.size(), 10000u);
+  ASSERT_LE(probe.messages.size(), 12000u);
+  for (std::size_t k = 0; k < probe.messages.size(); ++k) {
+    const std::size_t round = k / 2000;
+    ASSERT_EQ(probe.messages[k], nth(round < 5 ? "r" + std::to_string(round) : "last", static_cast<int>(k % 2000)));
   }
 }
 

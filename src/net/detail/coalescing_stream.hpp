@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
@@ -59,6 +60,42 @@ class CoalescingStream {
     flush();
   }
 
+  // Appends a whole unmasked text frame (FIN, opcode 1) carrying `payload`, written by the session itself
+  // rather than through Beast (without permessage-deflate a frame is just a header; Beast's write machinery
+  // per message cost more than the rest of the send path). Frames from Beast only ever come whole (its
+  // control frames are one write each), so the two never interleave inside a frame. False, and nothing
+  // appended, once the socket failed or Beast sent a close frame (no data may follow it).
+  bool append_text_frame(std::string_view payload) {
+    if (error_ || close_sent_) return false;
+    char header[10];
+    std::size_t n = 2;
+    header[0] = static_cast<char>(0x81);
+    const std::uint64_t size = payload.size();
+    if (size < 126) {
+      header[1] = static_cast<char>(size);
+    } else if (size <= 0xffff) {
+      header[1] = 126;
+      for (int i = 0; i < 2; ++i) header[2 + i] = static_cast<char>(size >> (8 * (1 - i)));
+      n = 4;
+    } else {
+      header[1] = 127;
+      for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (8 * (7 - i)));
+      n = 10;
+    }
+    pending_.append(header, n);
+    pending_.append(payload);
+    appended_ += n + size;
+    flush();
+    return true;
+  }
+  // Whether another frame may be appended now (fewer than kHighWaterBytes wait for the socket).
+  bool has_room() const { return error_ || appended_ - flushed_ <= kHighWaterBytes; }
+  // Completes (never inline) once has_room(), with the socket's error if it failed.
+  template <class Handler>
+  auto async_wait_room(Handler&& handler) {
+    return boost::asio::async_compose<Handler, void(error_code)>(RoomOp{this}, handler, next_);
+  }
+
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
     return next_.async_read_some(buffers, std::forward<Handler>(handler));
@@ -92,11 +129,29 @@ class CoalescingStream {
     }
   };
 
+  struct RoomOp {
+    CoalescingStream* s;
+    bool started = false;
+
+    template <class Self>
+    void operator()(Self& self, error_code = {}) {
+      if (!started) {
+        started = true;
+        return boost::asio::post(s->get_executor(), std::move(self));
+      }
+      if (s->has_room()) return self.complete(s->error_);
+      s->wake_.async_wait(std::move(self));
+    }
+  };
+
   template <class ConstBuffers>
   std::size_t append(const ConstBuffers& buffers) {
     std::size_t n = 0;
     for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it) {
       const boost::asio::const_buffer b(*it);
+      // A close frame from Beast (FIN + opcode 8 opens the write): no data frame may follow it.
+      if (n == 0 && b.size() > 0 && static_cast<unsigned char>(*static_cast<const char*>(b.data())) == 0x88)
+        close_sent_ = true;
       pending_.append(static_cast<const char*>(b.data()), b.size());
       n += b.size();
     }
@@ -141,7 +196,7 @@ class CoalescingStream {
   std::weak_ptr<void> owner_;
   std::string pending_, in_flight_;
   std::uint64_t appended_ = 0, flushed_ = 0;
-  bool held_ = false, writing_ = false;
+  bool held_ = false, writing_ = false, close_sent_ = false;
   error_code error_;
 };
 
