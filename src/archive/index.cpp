@@ -661,6 +661,12 @@ ArchiveIndex ArchiveIndex::open(const std::filesystem::path& path, Mode mode, st
   return ArchiveIndex(std::move(impl));
 }
 
+std::uint64_t ArchiveIndex::map_file(std::uint64_t bytes) {
+  const std::string pragma = "PRAGMA mmap_size = " + std::to_string(bytes);
+  const auto granted = impl_->pragma_int(pragma.c_str());
+  return granted > 0 ? static_cast<std::uint64_t>(granted) : 0;
+}
+
 void ArchiveIndex::begin() {
   if (impl_->mode == Mode::read_only) impl_->refuse("beginning a transaction: index is read-only");
   impl_->run(kBegin);

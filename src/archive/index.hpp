@@ -93,6 +93,13 @@ class ArchiveIndex {
   static constexpr std::size_t kDefaultWriterCacheKiB = 256 * 1024;
   static constexpr std::size_t kDefaultReaderCacheKiB = 64 * 1024;
 
+  // Reads the file through a memory map of up to `bytes` (PRAGMA mmap_size; 0, the default: off): no
+  // system call and copy per page for a reader of an index larger than its page cache. The cost: an I/O
+  // error, or the file cut shorter while mapped (our tools replace it by rename, never shrink it in
+  // place), ends the process with SIGBUS instead of returning an error. See docs/index.md. Returns the
+  // size SQLite granted (its build caps it; Debian's at 2 GiB).
+  std::uint64_t map_file(std::uint64_t bytes);
+
   ~ArchiveIndex();
   ArchiveIndex(ArchiveIndex&&) noexcept;
   ArchiveIndex& operator=(ArchiveIndex&&) noexcept;

@@ -32,6 +32,7 @@ struct ServeOptions {
   std::uint32_t first_slice_ms = 2;          // ... and after this long in its first slice (worker_pool.hpp)
   std::size_t cache_bytes = 256u << 20;      // decoded-member LRU
   std::size_t event_cache_bytes = 64u << 20; // events read from uncached members (event_cache.hpp)
+  std::uint64_t index_mmap_mib = 0;          // query workers read index.db through a map this large (0: off)
   std::filesystem::path inflated_copy;       // an uncompressed copy of the day files (inflated_copy.hpp); empty: none
   std::uint32_t inflated_copy_refresh_s = 30;  // how often day files are checked for new or changed ones
   std::uint32_t tail_poll_ms = 100;          // live tail: index polling interval

@@ -13,8 +13,12 @@ WorkerPool::WorkerPool(const ServeOptions& options, MemberCache& cache, std::siz
                        DeletionTargets* deletions)
     : options_(options), cache_(cache), deletions_(deletions), capacity_(queue_capacity) {
   std::vector<ArchiveIndex> indexes;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, options.workers); ++i)
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options.workers); ++i) {
     indexes.push_back(open_archive_index(options.dir));
+    if (options.index_mmap_mib == 0) continue;
+    const std::uint64_t granted = indexes.back().map_file(options.index_mmap_mib << 20);
+    if (i == 0) spdlog::info("serve: query threads read index.db through a map of up to {} MiB", granted >> 20);
+  }
   for (auto& index : indexes) threads_.emplace_back([this, ix = std::move(index)]() mutable { run(std::move(ix)); });
 }
 

@@ -40,9 +40,9 @@ serve_stop S
 # No member cache (a member never fits in 1 byte) and a small event cache (~100 events): every event comes
 # from a member read afresh or from the event cache, which fills, evicts and admits on second offers. The
 # members are read from an inflated copy (--inflated-copy), which serve makes first (default mode above
-# inflates them from the day files).
+# inflates them from the day files), and the query threads read index.db through a memory map.
 serve_start H arch --history --max-limit 60 --default-limit 25 --cache-bytes 1 --event-cache-bytes 100000 \
-  --inflated-copy copy
+  --inflated-copy copy --index-mmap-mib 64
 for ((i = 0; i < 300; i++)); do [ "$(metric "$H_PORT" inflated_copy_refreshes_total)" -ge 1 ] && break; sleep 0.1; done
 assert_eq "$(metric "$H_PORT" inflated_copy_files)" "$(ls arch/*.pb.gz | wc -l)" "day files in the inflated copy"
 # A second serve on the same copy folder, and a copy folder inside the archive, are refused with a reason.
@@ -61,5 +61,6 @@ node "$NODE_SERVE/diff_client.mjs" --port "$H_PORT" --events events.jsonl --hist
 assert_eq "$(metric "$H_PORT" cache_bytes)" 0 "member cache bytes with --cache-bytes 1"
 [ "$(metric "$H_PORT" inflated_copy_reads_total)" -gt 100 ] || fail "few members were read from the inflated copy"
 assert_eq "$(metric "$H_PORT" inflated_copy_fallbacks_total)" 0 "members the inflated copy lacked"
+grep -q "read index.db through a map of up to 64 MiB" "$H_LOG" || fail "index.db was not mapped"
 serve_stop H
 pass

@@ -401,6 +401,42 @@ TEST(ArchiveIndexTest, ReadOnlySeesRowsOnlyAfterWriterCommits) {
   EXPECT_EQ(reader.count(), 2u);
 }
 
+// A reader through a memory map (serve --index-mmap-mib) answers exactly as one without, commit after
+// commit, while the writer grows the file past what was mapped at first.
+TEST(ArchiveIndexTest, MappedReaderAnswersAsAnUnmappedOne) {
+  TempDir dir;
+  const auto path = dir.path() / "index.db";
+  auto writer = ArchiveIndex::open(path, ArchiveIndex::Mode::read_write);
+  auto plain = ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+  auto mapped = ArchiveIndex::open(path, ArchiveIndex::Mode::read_only);
+  EXPECT_EQ(mapped.map_file(64 << 20), std::uint64_t{64} << 20);
+  const auto numbered = [](std::uint32_t n) {
+    Id32 id{};
+    id.fill(0x5a);
+    for (int i = 0; i < 4; ++i) id[i] = static_cast<std::uint8_t>((n * 2654435761u) >> (8 * i));
+    id[4] = static_cast<std::uint8_t>(n >> 24);
+    id[5] = static_cast<std::uint8_t>(n >> 16);
+    return id;
+  };
+  std::uint32_t next = 1;
+  for (int commit = 0; commit < 3; ++commit) {
+    writer.begin();
+    for (int i = 0; i < 3000; ++i, ++next)
+      ASSERT_TRUE(writer.insert_if_absent(make_row(numbered(next), id_of(next % 97), 1000 + next % 500, next % 7)));
+    writer.set_file({"2025_09_27.pb.gz", next, next});
+    writer.commit();
+    EXPECT_EQ(mapped.count(), plain.count());
+    IndexQuery q;
+    q.kinds = {3};
+    q.limit = 700;
+    const auto a = plain.query(q), b = mapped.query(q);
+    ASSERT_EQ(a.size(), b.size());
+    ASSERT_FALSE(a.empty());
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i].id, b[i].id);
+    EXPECT_TRUE(mapped.contains(numbered(next - 1)));
+  }
+}
+
 TEST(ArchiveIndexTest, ReadOnlyRefusesWrites) {
   TempDir dir;
   const auto path = dir.path() / "index.db";
