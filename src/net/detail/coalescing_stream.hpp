@@ -40,6 +40,7 @@ class CoalescingStream {
 
   static constexpr std::size_t kFlushBytes = 64 << 10;
   static constexpr std::size_t kHighWaterBytes = 256 << 10;
+  static constexpr std::size_t kIdleKeepBytes = 16 << 10;
 
   explicit CoalescingStream(next_layer_type next) : next_(std::move(next)), wake_(next_.get_executor()) {
     wake_.expires_at(std::chrono::steady_clock::time_point::max());
@@ -186,7 +187,12 @@ class CoalescingStream {
       pending_.clear();
     }
     in_flight_.clear();
-    if (in_flight_.capacity() > 2 * kHighWaterBytes) std::string().swap(in_flight_);  // after a large burst
+    // Idle again: an idle connection keeps no large buffer (a thousand quiet clients that once got a
+    // big answer would otherwise hold a few hundred KiB each).
+    if (pending_.empty()) {
+      if (in_flight_.capacity() > kIdleKeepBytes) std::string().swap(in_flight_);
+      if (pending_.capacity() > kIdleKeepBytes) std::string().swap(pending_);
+    }
     wake_.cancel();
     flush();
   }
