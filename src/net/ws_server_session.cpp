@@ -3,7 +3,6 @@
 #include <deque>
 #include <mutex>
 
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -173,8 +173,10 @@ class QueryEngine {
   std::uint64_t cleared_ = 0;                // checks the set answered, not yet added to its counter
   std::string hex_;                          // an id in hex, for its tag key (reused: no allocation per event)
   Sha256Hasher hasher_;
-  // The member the last row came from: a page's rows mostly share one, and this skips the shared cache
-  // (its lock and key) for them. Dropped per call / slice so that it pins nothing for long.
+  // The member the last row came from: consecutive rows from one member (day files in time order, as
+  // `compact --sort-by-time` and the daemon's sorting compaction leave them) skip the shared caches' locks
+  // and look-ups. In an unsorted day file consecutive rows rarely share one (the bench archive: rarely
+  // hit). Dropped per call / slice so that it pins nothing for long.
   struct LastMember {
     std::string file_name;
     std::uint64_t offset = 0;

@@ -108,12 +108,14 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
   if (deletions)
     deletion_build = std::jthread([&](std::stop_token stop) {
       name_this_thread("pb-deletions");
-      build_deletion_targets(options, cache, *deletions, stop); });
+      build_deletion_targets(options, cache, *deletions, stop);
+    });
   std::jthread copy_keeper;  // stopped and joined before the cache that reads the copy
   if (copy)
     copy_keeper = std::jthread([&](std::stop_token stop) {
       name_this_thread("pb-copy");
-      keep_inflated_copy(*copy, options.inflated_copy_refresh_s, stop); });
+      keep_inflated_copy(*copy, options.inflated_copy_refresh_s, stop);
+    });
   StatsCache stats(options.dir, kStatsTtl);
 
   std::unique_ptr<HttpApi> api;

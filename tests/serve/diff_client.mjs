@@ -5,18 +5,28 @@
 // POST /api/v1/req must equal the relay's answer; GET /api/v1/events pages walk the whole archive exactly
 // once (in NIP-01 order, across crowded seconds). Exits 1 on the first difference, printing the REQ.
 // Usage: node diff_client.mjs --port P --events FILE [--history] [--max-limit N] [--default-limit N]
-//                             [--reqs 1000] [--seed S]
+//                             [--reqs 1000] [--seed S] [--no-deflate]
 import { parseArgs } from 'node:util'
 import { createHash } from 'node:crypto'
 import { require, WebSocket, matchFilter } from '../relay/lib.mjs'
 import { Oracle, loadEvents } from './oracle.mjs'
 
 const { Relay, useWebSocketImplementation } = require('nostr-tools/relay')
-useWebSocketImplementation(WebSocket)
 const { values: o } = parseArgs({ options: {
   port: { type: 'string' }, events: { type: 'string' }, history: { type: 'boolean', default: false },
+  'no-deflate': { type: 'boolean', default: false },
   'max-limit': { type: 'string', default: '5000' }, 'default-limit': { type: 'string', default: '500' },
   reqs: { type: 'string', default: '1000' }, counts: { type: 'string', default: '200' }, seed: { type: 'string', default: 'd' } } })
+// ws offers permessage-deflate by default (serve then compresses through Beast); --no-deflate takes the
+// path where serve frames its messages itself.
+// Each socket's negotiated extensions are recorded, so the run can check which path it took.
+const negotiated = []
+useWebSocketImplementation(class extends WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols, { perMessageDeflate: !o['no-deflate'] })
+    this.on('open', () => negotiated.push(this.extensions))
+  }
+})
 const events = loadEvents(o.events)
 const oracle = new Oracle(events, { history: o.history, maxLimit: Number(o['max-limit']), defaultLimit: Number(o['default-limit']) })
 const base = `http://127.0.0.1:${o.port}`
@@ -108,5 +118,8 @@ for (const [query, filter, size] of [['', {}, 7], ['kinds=1,7', { kinds: [1, 7] 
   if (JSON.stringify(got) !== JSON.stringify(want)) fail(`GET /api/v1/events?${query} pages of ${size}`, [filter], got, want)
 }
 relay.close()
+const tookWantedPath = x => o['no-deflate'] ? x === '' : x.startsWith('permessage-deflate')
+if (negotiated.length === 0 || !negotiated.every(tookWantedPath))
+  fail('negotiated extensions', [], negotiated, [o['no-deflate'] ? '' : 'permessage-deflate'])
 console.log(`OK ${o.reqs} REQs (${nonEmpty} non-empty, ${eventsCompared} events compared), ${o.counts} COUNTs, REST paging; served ${oracle.served.length} of ${events.length}`)
 process.exit(0)
