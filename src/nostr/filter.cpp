@@ -123,6 +123,23 @@ bool tag_matches(const TagCondition& cond, const Event& ev) {
   return false;
 }
 
+bool tag_matches(const TagCondition& cond, const EventHead& ev) {
+  for (const TagHead& tag : ev.tags) {
+    if (!tag.has_value || tag.name.size() != 1 || tag.name[0] != cond.name) continue;
+    if (std::binary_search(cond.values.begin(), cond.values.end(), tag.value)) return true;
+  }
+  return false;
+}
+
+// Every condition but the tags'.
+bool fields_match(const Filter& f, const Id32& id, const Id32& pubkey, std::int32_t kind, std::int64_t created_at) {
+  if (f.ids && !std::binary_search(f.ids->begin(), f.ids->end(), id)) return false;
+  if (f.authors && !std::binary_search(f.authors->begin(), f.authors->end(), pubkey)) return false;
+  if (f.kinds && !std::binary_search(f.kinds->begin(), f.kinds->end(), kind)) return false;
+  if (f.since && created_at < *f.since) return false;
+  return !f.until || created_at <= *f.until;
+}
+
 void append_id_list(std::string& out, std::string_view key, const std::vector<Id32>& ids) {
   out += fmt::format("\"{}\":[", key);
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -158,14 +175,13 @@ FilterParse parse_filter_json(std::string_view json) {
 }
 
 bool Filter::matches(const Event& ev) const {
-  if (ids && !std::binary_search(ids->begin(), ids->end(), ev.id)) return false;
-  if (authors && !std::binary_search(authors->begin(), authors->end(), ev.pubkey)) return false;
-  if (kinds && !std::binary_search(kinds->begin(), kinds->end(), ev.kind)) return false;
-  if (since && ev.created_at < *since) return false;
-  if (until && ev.created_at > *until) return false;
-  for (const auto& cond : tags)
-    if (!tag_matches(cond, ev)) return false;
-  return true;
+  return fields_match(*this, ev.id, ev.pubkey, ev.kind, ev.created_at) &&
+         std::all_of(tags.begin(), tags.end(), [&](const TagCondition& cond) { return tag_matches(cond, ev); });
+}
+
+bool Filter::matches(const EventHead& ev) const {
+  return fields_match(*this, ev.id, ev.pubkey, ev.kind, ev.created_at) &&
+         std::all_of(tags.begin(), tags.end(), [&](const TagCondition& cond) { return tag_matches(cond, ev); });
 }
 
 bool Filter::is_empty_set() const {

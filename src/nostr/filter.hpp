@@ -20,6 +20,7 @@
 #include <simdjson.h>
 
 #include "nostr/event.hpp"
+#include "nostr/event_head.hpp"
 
 namespace pb {
 
@@ -43,6 +44,8 @@ struct Filter {
 
   // Whether the event satisfies every condition (limit aside).
   bool matches(const Event& ev) const;
+  // The same on an event's head (nothing a filter tests is missing from it).
+  bool matches(const EventHead& ev) const;
 
   // True when no event can match (an empty list, or since > until).
   bool is_empty_set() const;

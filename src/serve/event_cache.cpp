@@ -3,7 +3,6 @@
 #include <bit>
 #include <cstring>
 
-#include "archive/proto_codec.hpp"
 
 namespace pb::serve {
 namespace {
@@ -24,19 +23,14 @@ EventCache::EventCache(std::size_t max_bytes) : max_bytes_(max_bytes) {
   if (max_bytes_ > 0) seen_.resize(std::bit_ceil(std::max<std::size_t>(max_bytes_ / 64, 1024)));
 }
 
-std::optional<Event> EventCache::get(const Id32& id) {
-  std::string record;
-  {
-    std::lock_guard lock(mu_);
-    const auto it = map_.find(id);
-    if (it == map_.end()) return std::nullopt;
-    ++hits_;
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    record = it->second.record;
-  }
-  Event ev;
-  if (decode_proto_event(record, ev)) return std::nullopt;
-  return ev;
+bool EventCache::get(const Id32& id, std::string& record) {
+  std::lock_guard lock(mu_);
+  const auto it = map_.find(id);
+  if (it == map_.end()) return false;
+  ++hits_;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  record.assign(it->second.record);
+  return true;
 }
 
 void EventCache::offer(const Id32& id, std::string_view record) {

@@ -28,8 +28,8 @@ class EventCache {
   // max_bytes 0: disabled (get finds nothing, offer keeps nothing).
   explicit EventCache(std::size_t max_bytes);
 
-  // The event with this id, decoded from its cached record; nothing when it is not cached.
-  std::optional<Event> get(const Id32& id);
+  // The stored record of the event with this id, copied into `record`; false when it is not cached.
+  bool get(const Id32& id, std::string& record);
   // An event read from a member that was not cached: kept if there is room, or if it was offered before
   // (recently); the least recently used events make room.
   void offer(const Id32& id, std::string_view record);

@@ -4,20 +4,20 @@
 
 namespace pb::serve {
 
-std::string d_tag(const Event& ev) {
-  for (const auto& t : ev.tags)
-    if (t.size() >= 2 && t[0] == "d") return t[1];
+std::string_view d_tag(const EventHead& ev) {
+  for (const TagHead& t : ev.tags)
+    if (t.has_value && t.name == "d") return t.value;
   return {};
 }
 
-std::optional<std::string> address_of(const Event& ev) {
+std::optional<std::string> address_of(const EventHead& ev) {
   if (!is_replaceable(ev.kind) && !is_addressable(ev.kind)) return std::nullopt;
   std::string a = std::to_string(ev.kind) + ":" + to_hex(ev.pubkey) + ":";
   if (is_addressable(ev.kind)) a += d_tag(ev);
   return a;
 }
 
-bool expired(const Event& ev, std::int64_t now) {
+bool expired(const EventHead& ev, std::int64_t now) {
   const auto e = expiration_of(ev);
   return e && *e <= now;
 }

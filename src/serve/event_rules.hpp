@@ -5,8 +5,9 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
 
-#include "nostr/event.hpp"
+#include "nostr/event_head.hpp"
 #include "nostr/expiration.hpp"
 
 namespace pb::serve {
@@ -14,11 +15,11 @@ namespace pb::serve {
 inline bool is_replaceable(std::int32_t kind) { return kind == 0 || kind == 3 || (kind >= 10000 && kind < 20000); }
 inline bool is_addressable(std::int32_t kind) { return kind >= 30000 && kind < 40000; }
 
-// The first value of the first `d` tag ("" when there is none), as NIP-33 addresses events.
-std::string d_tag(const Event& ev);
+// The first value of the first `d` tag that has one ("" when there is none), as NIP-33 addresses events.
+std::string_view d_tag(const EventHead& ev);
 // "kind:pubkey:d" for replaceable ("kind:pubkey:") and addressable events; nullopt otherwise.
-std::optional<std::string> address_of(const Event& ev);
+std::optional<std::string> address_of(const EventHead& ev);
 // NIP-40 (expiration_of: nostr/expiration.hpp): expired at `now`.
-bool expired(const Event& ev, std::int64_t now);
+bool expired(const EventHead& ev, std::int64_t now);
 
 }  // namespace pb::serve

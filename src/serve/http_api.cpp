@@ -7,7 +7,6 @@
 #include <simdjson.h>
 
 #include "nostr/hex.hpp"
-#include "nostr/json_writer.hpp"
 #include "serve/filter_list.hpp"
 #include "serve/nip11.hpp"
 #include "serve/query_string_filter.hpp"
@@ -34,16 +33,16 @@ bool accepts_nostr_json(const Request& req) {
   return accept && accept->find("application/nostr+json") != std::string_view::npos;
 }
 
-// The answer as JSONL, made in pieces of ~256 KiB as the connection sends them (net::BodySource): a
-// 100k-event answer (~110 MB) is never held whole, and a client that reads slowly holds back its own
-// serialization instead of piling the answer up in memory.
-net::BodySource jsonl_source(std::vector<Event> events) {
+// The answer as JSONL (each event's text ends with its newline), sent in pieces of ~256 KiB as the
+// connection takes them (net::BodySource): a client that reads slowly holds back the copying, and each
+// event's text is freed once copied out.
+net::BodySource jsonl_source(std::vector<ServedEvent> events) {
   return [events = std::move(events), next = std::size_t{0}](std::string& piece) mutable {
     constexpr std::size_t kPieceBytes = 256 * 1024;
     piece.reserve(kPieceBytes + kPieceBytes / 4);
     for (; next < events.size() && piece.size() < kPieceBytes; ++next) {
-      append_event_json(piece, events[next]);
-      piece += '\n';
+      piece += events[next].text;
+      std::string().swap(events[next].text);
     }
     return next < events.size();
   };
@@ -165,7 +164,9 @@ Response HttpApi::post_req(const Request& req, const Responder& responder, bool&
     };
     return submit_sliced(async, std::move(step));
   }
-  auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = ReqProgress{}](
+  ReqProgress progress;
+  progress.frame.after = "\n";
+  auto step = [&ctx, responder, filters = std::move(parsed.filters), progress = std::move(progress)](
                   WorkerContext& w) mutable {
     return answer_slice(ctx, responder, [&]() -> std::optional<Response> {
       const auto deadline = std::chrono::steady_clock::now() + w.slice;
@@ -192,12 +193,12 @@ Response HttpApi::get_events(const Request& req, const Responder& responder, boo
       const std::uint64_t limit = w.engine.effective_limit(q.filter);
       const auto deadline = std::chrono::steady_clock::now() + w.slice;
       if (!w.engine.page_step(q.filter, limit, progress, deadline)) return std::nullopt;
-      const std::vector<Event>& events = progress.events;
+      const std::vector<ServedEvent>& events = progress.events;
       ctx.metrics.events_sent += events.size();
       std::string body = "{\"events\":[";
       for (std::size_t i = 0; i < events.size(); ++i) {
         if (i) body += ',';
-        append_event_json(body, events[i]);
+        body += events[i].text;
       }
       body += "],\"next\":";
       if (limit > 0 && events.size() == limit)
@@ -218,11 +219,9 @@ Response HttpApi::get_event(const std::string& id_hex, const Responder& responde
     answer(ctx, responder, [&] {
       Filter f;
       f.ids = std::vector<Id32>{id};
-      const auto events = w.engine.page(f, 1, std::nullopt);
+      auto events = w.engine.page(f, 1, std::nullopt);
       if (events.empty()) return json_error(404, "not found");
-      std::string body;
-      append_event_json(body, events.front());
-      return Response::json(200, std::move(body));
+      return Response::json(200, std::move(events.front().text));
     });
   });
 }

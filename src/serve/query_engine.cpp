@@ -22,6 +22,15 @@ std::size_t page_rows_for(std::uint64_t wanted) {
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(wanted + 1, kMinPageRows, kMaxPageRows));
 }
 
+ServedEvent served_event(const RecordView& ev, const TextFrame& frame) {
+  ServedEvent out{ev.head.created_at, ev.head.id, {}};
+  out.text.reserve(frame.before.size() + record_json_size_hint(ev) + frame.after.size());
+  out.text += frame.before;
+  append_record_json(out.text, ev);
+  out.text += frame.after;
+  return out;
+}
+
 }  // namespace
 
 IndexQuery to_index_query(const Filter& f) {
@@ -98,10 +107,10 @@ bool QueryEngine::scan_page(const Filter& f, FilterScan& at, std::size_t page_ro
 }
 
 QueryEngine::RowVisitor QueryEngine::event_visitor(const Filter& f, bool apply_rules,
-                                                   std::optional<std::int64_t> max_seq, const EventVisitor& visit) {
-  return [this, &f, apply_rules, max_seq, &visit](const IndexRow& row) {
-    std::optional<Event> ev = visit_row(row, f, apply_rules, max_seq);
-    return !ev || visit(*ev);
+                                                   std::optional<std::int64_t> max_seq, LoadedRecord& loaded,
+                                                   const EventVisitor& visit) {
+  return [this, &f, apply_rules, max_seq, &loaded, &visit](const IndexRow& row) {
+    return !visit_row(row, f, apply_rules, max_seq, loaded) || visit(loaded.view);
   };
 }
 
@@ -109,7 +118,8 @@ void QueryEngine::scan(const Filter& f, std::optional<ScanKey> after, bool apply
                        std::optional<std::int64_t> max_seq, std::size_t page_rows, const EventVisitor& visit) {
   FilterScan at;
   at.after = after;
-  const RowVisitor rows = event_visitor(f, apply_rules, max_seq, visit);
+  LoadedRecord loaded;
+  const RowVisitor rows = event_visitor(f, apply_rules, max_seq, loaded, visit);
   while (scan_page(f, at, page_rows, rows)) {
   }
 }
@@ -121,56 +131,70 @@ bool QueryEngine::scan_slice(const Filter& f, FilterScan& at, std::size_t page_r
   return true;
 }
 
-std::optional<Event> QueryEngine::visit_row(const IndexRow& row, const Filter& f, bool apply_rules,
-                                            std::optional<std::int64_t> max_seq) {
-  if (max_seq && row.seq > *max_seq) return std::nullopt;  // committed after the snapshot: the live tail sends it
+bool QueryEngine::visit_row(const IndexRow& row, const Filter& f, bool apply_rules,
+                            std::optional<std::int64_t> max_seq, LoadedRecord& loaded) {
+  if (max_seq && row.seq > *max_seq) return false;  // committed after the snapshot: the live tail sends it
   // The rules that need only the row run before the member is inflated: a profile query's older
   // versions and deleted events cost an index look-up, not a decode.
-  if (apply_rules && !row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) return std::nullopt;
-  std::optional<Event> ev = load(row);
-  if (!ev || !f.matches(*ev)) return std::nullopt;
-  if (apply_rules && !event_served(*ev)) return std::nullopt;
-  return ev;
+  if (apply_rules && !row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) return false;
+  if (!load_record(row, loaded) || read_record(loaded.record, loaded.view)) return false;
+  if (!f.matches(loaded.view.head)) return false;
+  // (event_served may scan other versions: it uses its own LoadedRecord, so `loaded` stays as it is.)
+  return !apply_rules || event_served(loaded.view.head);
 }
 
 // A COUNT's test of one row: the same rules as visit_row() without the event, except for addressable
 // kinds. Like --history's count, it trusts the tag index's keys (exact up to a 2^-56 key collision).
 bool QueryEngine::counted_from_index(const IndexRow& row, const Filter& f, std::optional<std::int64_t> max_seq,
-                                     std::int64_t now) {
-  if (is_addressable(row.kind)) return visit_row(row, f, true, max_seq).has_value();
+                                     std::int64_t now, LoadedRecord& loaded) {
+  if (is_addressable(row.kind)) return visit_row(row, f, true, max_seq, loaded);
   if (max_seq && row.seq > *max_seq) return false;
   if (!row_served(StoredKey{row.id, row.pubkey, row.kind, row.created_at})) return false;
   return !row.expiration || *row.expiration > now;
 }
 
 std::optional<Event> QueryEngine::load(const IndexRow& row) {
+  LoadedRecord loaded;
+  Event ev;
+  if (!load_record(row, loaded) || decode_proto_event(loaded.record, ev)) return std::nullopt;
+  return ev;
+}
+
+bool QueryEngine::load_record(const IndexRow& row, LoadedRecord& into) {
   bool missed = false;
-  if (!last_member_.holds(row)) {
-    if (auto ev = cache_.events().get(row.id)) return ev;
-    last_member_.member = cache_.get(row.file_name, row.member_offset, &missed);
-    last_member_.file_name = row.file_name;  // reuses the string's room
-    last_member_.offset = row.member_offset;
+  if (!into.holds(row)) {
+    if (cache_.events().get(row.id, into.copy)) {
+      into.record = into.copy;
+      return true;
+    }
+    into.member = cache_.get(row.file_name, row.member_offset, &missed);
+    into.file_name = row.file_name;  // reuses the string's room
+    into.offset = row.member_offset;
   }
-  if (const auto rec = last_member_.member->record(row.id)) {
-    Event ev;
-    if (decode_proto_event(*rec, ev)) return std::nullopt;
+  if (const auto rec = into.member->record(row.id)) {
+    into.record = *rec;
     if (missed) cache_.events().offer(row.id, *rec);
-    return ev;
+    return true;
   }
   const auto fresh = index_.get(row.id);
-  if (!fresh) return std::nullopt;
-  last_member_ = {};
+  if (!fresh) return false;
   cache_.forget(row.file_name, row.member_offset);
   cache_.forget(fresh->file_name, fresh->member_offset);
-  return cache_.get(fresh->file_name, fresh->member_offset)->find(row.id);
+  into.member = cache_.get(fresh->file_name, fresh->member_offset);
+  into.file_name = fresh->file_name;
+  into.offset = fresh->member_offset;
+  const auto rec = into.member->record(row.id);
+  if (!rec) return false;
+  into.record = *rec;
+  return true;
 }
 
 bool QueryEngine::served(const Event& ev) {
   if (limits_.history) return true;
   latest_.clear();  // called for events committed since the last call: a newer version may have come
-  last_member_ = {};
   sync_deletions();
-  return row_served(StoredKey{ev.id, ev.pubkey, ev.kind, ev.created_at}) && event_served(ev);
+  head_of(ev, head_);
+  return row_served(StoredKey{ev.id, ev.pubkey, ev.kind, ev.created_at}) && event_served(head_);
 }
 
 // The index answers filters exactly (the tag index holds every tag's first value), so these checks are
@@ -217,7 +241,7 @@ bool QueryEngine::row_served(const StoredKey& k) {
   return !address || latest_version(*address, k, "") == k.id;
 }
 
-bool QueryEngine::event_served(const Event& ev) {
+bool QueryEngine::event_served(const EventHead& ev) {
   if (limits_.history) return true;
   if (expired(ev, static_cast<std::int64_t>(std::time(nullptr)))) return false;
   if (!is_addressable(ev.kind)) return true;
@@ -229,7 +253,7 @@ bool QueryEngine::event_served(const Event& ev) {
 // The id served for an address: its newest version (ties: the lowest id), remembered for the rest of
 // the call. Addressable versions come from the tag index by d value and are confirmed on the event,
 // since the index also lists a second d tag's value.
-Id32 QueryEngine::latest_version(const std::string& address, const StoredKey& k, const std::string& d) {
+Id32 QueryEngine::latest_version(const std::string& address, const StoredKey& k, std::string_view d) {
   if (const auto it = latest_.find(address); it != latest_.end()) return it->second;
   Id32 latest = k.id;
   if (!is_addressable(k.kind)) {
@@ -245,10 +269,10 @@ Id32 QueryEngine::latest_version(const std::string& address, const StoredKey& k,
     Filter versions;
     versions.authors = std::vector<Id32>{k.pubkey};
     versions.kinds = std::vector<std::int32_t>{k.kind};
-    if (!d.empty()) versions.tags = {TagCondition{'d', {d}}};
-    scan(versions, std::nullopt, false, std::nullopt, kMinPageRows, [&](const Event& v) {
-      if (d_tag(v) != d) return true;
-      latest = v.id;
+    if (!d.empty()) versions.tags = {TagCondition{'d', {std::string(d)}}};
+    scan(versions, std::nullopt, false, std::nullopt, kMinPageRows, [&](const RecordView& v) {
+      if (d_tag(v.head) != d) return true;
+      latest = v.head.id;
       return false;
     });
   }
@@ -256,7 +280,7 @@ Id32 QueryEngine::latest_version(const std::string& address, const StoredKey& k,
   return latest;
 }
 
-std::vector<Event> QueryEngine::req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq) {
+std::vector<ServedEvent> QueryEngine::req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq) {
   ReqProgress progress;
   progress.max_seq = max_seq;
   while (!req_step(filters, progress, std::chrono::steady_clock::time_point::max())) {
@@ -268,7 +292,6 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
                            std::chrono::steady_clock::time_point deadline) {
   p.scans.resize(filters.size());
   latest_.clear();  // remembered versions are valid within one slice
-  last_member_ = {};
   sync_deletions();
   counters_.rows_examined = p.rows_examined;
   if (p.next_filter == 0 && p.events.empty()) {
@@ -277,16 +300,18 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
     for (const Filter& f : filters) room += effective_limit(f);
     p.events.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(room, kMaxReserveEvents)));
   }
+  LoadedRecord loaded;
   for (; p.next_filter < filters.size(); ++p.next_filter) {
     const Filter& f = filters[p.next_filter];
     FilterScan& at = p.scans[p.next_filter];
     const std::uint64_t limit = effective_limit(f);
     if (limit == 0) continue;
-    const auto collect = [&](Event& ev) {
-      p.events.push_back(std::move(ev));
+    const auto collect = [&](const RecordView& ev) {
+      p.events.push_back(served_event(ev, p.frame));
       return ++at.served < limit;
     };
-    if (!scan_slice(f, at, page_rows_for(limit), event_visitor(f, !limits_.history, p.max_seq, collect), deadline)) {
+    if (!scan_slice(f, at, page_rows_for(limit), event_visitor(f, !limits_.history, p.max_seq, loaded, collect),
+                    deadline)) {
       p.rows_examined = counters_.rows_examined;
       return false;
     }
@@ -296,13 +321,13 @@ bool QueryEngine::req_step(std::span<const Filter> filters, ReqProgress& p,
   if (!std::is_sorted(p.events.begin(), p.events.end(), nip01_before))
     std::sort(p.events.begin(), p.events.end(), nip01_before);
   p.events.erase(std::unique(p.events.begin(), p.events.end(),
-                             [](const Event& a, const Event& b) { return a.id == b.id; }),
+                             [](const ServedEvent& a, const ServedEvent& b) { return a.id == b.id; }),
                  p.events.end());
   counters_.events_served += p.events.size();
   return true;
 }
 
-std::vector<Event> QueryEngine::page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after) {
+std::vector<ServedEvent> QueryEngine::page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after) {
   PageProgress progress;
   progress.scan.after = after;
   while (!page_step(f, limit, progress, std::chrono::steady_clock::time_point::max())) {
@@ -316,13 +341,15 @@ bool QueryEngine::page_step(const Filter& f, std::uint64_t limit, PageProgress& 
   counters_.rows_examined = p.rows_examined;
   if (!p.max_seq) p.max_seq = index_.last_seq();
   latest_.clear();  // remembered versions are valid within one slice
-  last_member_ = {};
   sync_deletions();
-  const auto collect = [&](Event& ev) {
-    p.events.push_back(std::move(ev));
+  const TextFrame bare;
+  const auto collect = [&](const RecordView& ev) {
+    p.events.push_back(served_event(ev, bare));
     return p.events.size() < limit;
   };
-  if (!scan_slice(f, p.scan, page_rows_for(limit), event_visitor(f, !limits_.history, p.max_seq, collect), deadline)) {
+  LoadedRecord loaded;
+  if (!scan_slice(f, p.scan, page_rows_for(limit), event_visitor(f, !limits_.history, p.max_seq, loaded, collect),
+                  deadline)) {
     p.rows_examined = counters_.rows_examined;
     return false;
   }
@@ -346,13 +373,13 @@ bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
     for (FilterScan& at : p.scans) at.with_expiration = true;
   }
   latest_.clear();  // remembered versions are valid within one slice
-  last_member_ = {};
   sync_deletions();
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  LoadedRecord loaded;
   for (; p.next_filter < filters.size(); ++p.next_filter) {
     const Filter& f = filters[p.next_filter];
     const auto note = [&](const IndexRow& row) {
-      if (counted_from_index(row, f, p.max_seq, now)) p.seen.insert(row.id);
+      if (counted_from_index(row, f, p.max_seq, now, loaded)) p.seen.insert(row.id);
       return true;
     };
     if (!scan_slice(f, p.scans[p.next_filter], kMaxPageRows, note, deadline)) {

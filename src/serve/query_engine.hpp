@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "archive/index.hpp"
+#include "archive/record_view.hpp"
 #include "nostr/event.hpp"
 #include "nostr/filter.hpp"
 #include "serve/deletion_targets.hpp"
@@ -41,7 +42,40 @@ struct QueryCounters {
   std::uint64_t events_served = 0;
 };
 
-using EventVisitor = std::function<bool(Event&)>;  // false stops the scan; the visitor may take the event
+// An event as served: its place in NIP-01 order and its text, written straight from the stored record
+// (no Event is built on the way).
+struct ServedEvent {
+  std::int64_t created_at = 0;
+  Id32 id{};
+  std::string text;  // frame.before + the event's JSON + frame.after
+};
+
+// What each served event's JSON is wrapped in: `["EVENT",<sub>,` and `]` for a relay, "\n" after it for
+// JSONL, nothing for a REST page.
+struct TextFrame {
+  std::string before, after;
+};
+
+// NIP-01 order: newer first, then lower id.
+inline bool nip01_before(const ServedEvent& a, const ServedEvent& b) {
+  return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+}
+
+// A row's stored record read in place, with what keeps its bytes alive. A scan keeps one and reuses it
+// (its member is kept while the next rows come from the same one: day files sorted by time give runs).
+struct LoadedRecord {
+  std::string file_name;                        // where `member` came from
+  std::uint64_t offset = 0;
+  std::shared_ptr<const DecodedMember> member;
+  std::string copy;                             // the record, when it came from the event cache
+  std::string_view record;                      // the record's bytes (in member or copy)
+  RecordView view;                              // of `record`, once read
+  bool holds(const IndexRow& row) const {
+    return member && offset == row.member_offset && file_name == row.file_name;
+  }
+};
+
+using EventVisitor = std::function<bool(const RecordView&)>;  // false stops the scan
 
 // Where one filter's scan stands: the index page being visited (a slice may end inside it: one page of a
 // broad filter can cost hundreds of member decodes) and the position after it.
@@ -61,7 +95,8 @@ struct ReqProgress {
   std::optional<std::int64_t> max_seq;  // snapshot: rows committed later are left to the live tail
   std::vector<FilterScan> scans;
   std::size_t next_filter = 0;
-  std::vector<Event> events;            // collected so far; sorted and unique once complete
+  TextFrame frame;                      // set before the first step
+  std::vector<ServedEvent> events;      // collected so far; sorted and unique once complete
   std::uint64_t rows_examined = 0;      // carried across slices: the work budget is per query
 };
 
@@ -81,7 +116,7 @@ struct CountProgress {
 struct PageProgress {
   std::optional<std::int64_t> max_seq;  // snapshot taken by the first slice
   FilterScan scan;                      // its `after` is the cursor until the first slice
-  std::vector<Event> events;            // the page so far
+  std::vector<ServedEvent> events;      // the page so far (no frame: bare JSON objects)
   std::uint64_t rows_examined = 0;
 };
 
@@ -98,13 +133,13 @@ class QueryEngine {
 
   // What a REQ sends before EOSE: per filter up to its effective limit, merged newest first (ties by the
   // lowest id), each event once. Rows with seq > max_seq (committed after the snapshot) are left out.
-  std::vector<Event> req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq = {});
+  std::vector<ServedEvent> req(std::span<const Filter> filters, std::optional<std::int64_t> max_seq = {});
   // Runs index pages of a REQ until it is complete (true: progress.events is the answer) or `deadline`
   // passes after at least one page (false: call again with the same progress).
   bool req_step(std::span<const Filter> filters, ReqProgress& progress,
                 std::chrono::steady_clock::time_point deadline);
   // One filter, up to `limit` events strictly after `after` (REST paging).
-  std::vector<Event> page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after);
+  std::vector<ServedEvent> page(const Filter& f, std::uint64_t limit, std::optional<ScanKey> after);
   // The same in slices: true once progress.events is the page (set progress.scan.after to the cursor
   // before the first call), false when `deadline` passed first (call again with the same progress).
   bool page_step(const Filter& f, std::uint64_t limit, PageProgress& progress,
@@ -115,10 +150,12 @@ class QueryEngine {
                   std::chrono::steady_clock::time_point deadline);
   // Default-mode rules (latest version, deletions, expiry); always true with --history.
   bool served(const Event& ev);
-  // The event a row names, decoded from its member in the cache, or nothing. A miss
-  // is tried once more with the row read again and the member decoded afresh: compaction may have
-  // replaced the day file under the row or the cache (docs/archive-format.md, "Compaction").
+  // The event a row names, decoded from its member in the cache, or nothing (load_record).
   std::optional<Event> load(const IndexRow& row);
+  // The record a row names, from its member in the cache (or the event cache), into `into`; false when it
+  // is gone. A miss is tried once more with the row read again and the member decoded afresh: compaction
+  // may have replaced the day file under the row or the cache (docs/archive-format.md, "Compaction").
+  bool load_record(const IndexRow& row, LoadedRecord& into);
 
   std::uint64_t effective_limit(const Filter& f) const;
   const QueryCounters& counters() const { return counters_; }
@@ -128,7 +165,7 @@ class QueryEngine {
   using RowVisitor = std::function<bool(const IndexRow&)>;  // false stops the scan
   // visit_row() on each row, then `visit` on each event it yields (both must outlive the result).
   RowVisitor event_visitor(const Filter& f, bool apply_rules, std::optional<std::int64_t> max_seq,
-                           const EventVisitor& visit);
+                           LoadedRecord& loaded, const EventVisitor& visit);
   void scan(const Filter& f, std::optional<ScanKey> after, bool apply_rules, std::optional<std::int64_t> max_seq,
             std::size_t page_rows, const EventVisitor& visit);
   // One index page of a filter's scan; false once the filter is finished (or `visit` said stop).
@@ -141,12 +178,12 @@ class QueryEngine {
                   std::chrono::steady_clock::time_point deadline);
   // Default-mode COUNT: whether a row counts, from the index (a decode only for addressable kinds).
   bool counted_from_index(const IndexRow& row, const Filter& f, std::optional<std::int64_t> max_seq,
-                          std::int64_t now);
+                          std::int64_t now, LoadedRecord& loaded);
   // Fetches the next page into at.page (from its first unseen row); false when no rows are left.
   bool fetch_page(const Filter& f, FilterScan& at, std::size_t page_rows);
-  // Whether one row is served and matches: the event, or nothing.
-  std::optional<Event> visit_row(const IndexRow& row, const Filter& f, bool apply_rules,
-                                 std::optional<std::int64_t> max_seq);
+  // Whether one row is served and matches (then loaded.view is its event).
+  bool visit_row(const IndexRow& row, const Filter& f, bool apply_rules, std::optional<std::int64_t> max_seq,
+                 LoadedRecord& loaded);
   // What the default-mode rules need of a stored event; an index row has it.
   struct StoredKey {
     const Id32& id;
@@ -155,9 +192,9 @@ class QueryEngine {
     std::int64_t created_at;
   };
   bool row_served(const StoredKey& k);    // deletion by id; replaceable kinds' deletion and latest version
-  bool event_served(const Event& ev);     // expiry; addressable kinds' deletion and latest version
+  bool event_served(const EventHead& ev);  // expiry; addressable kinds' deletion and latest version
   bool deleted(const StoredKey& k, const std::optional<std::string>& address);
-  Id32 latest_version(const std::string& address, const StoredKey& k, const std::string& d);
+  Id32 latest_version(const std::string& address, const StoredKey& k, std::string_view d);
   void charge(std::size_t rows);
   // Brings the deletion set up to the last committed row and decides whether this call may use it.
   void sync_deletions();
@@ -173,24 +210,9 @@ class QueryEngine {
   std::uint64_t cleared_ = 0;                // checks the set answered, not yet added to its counter
   std::string hex_;                          // an id in hex, for its tag key (reused: no allocation per event)
   Sha256Hasher hasher_;
-  // The member the last row came from: consecutive rows from one member (day files in time order, as
-  // `compact --sort-by-time` and the daemon's sorting compaction leave them) skip the shared caches' locks
-  // and look-ups. In an unsorted day file consecutive rows rarely share one (the bench archive: rarely
-  // hit). Dropped per call / slice so that it pins nothing for long.
-  struct LastMember {
-    std::string file_name;
-    std::uint64_t offset = 0;
-    std::shared_ptr<const DecodedMember> member;
-    bool holds(const IndexRow& row) const {
-      return member && offset == row.member_offset && file_name == row.file_name;
-    }
-  } last_member_;
+  EventHead head_;  // served()'s view of a live event (reused)
 };
 
 IndexQuery to_index_query(const Filter& f);
-// NIP-01 order: newer first, then lower id.
-inline bool nip01_before(const Event& a, const Event& b) {
-  return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
-}
 
 }  // namespace pb::serve

@@ -19,6 +19,7 @@ bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, Req
   if (sub->closed) return true;
   if (!started) {
     if (ctx.tail) progress.max_seq = w.index.last_seq();
+    progress.frame = {event_message_head(sub->id), "]"};
     started = true;
   }
   const auto deadline = std::chrono::steady_clock::now() + w.slice;
@@ -36,7 +37,7 @@ bool req_slice(ServerContext& ctx, const std::shared_ptr<Subscription>& sub, Req
   }
   std::vector<std::string> answer;
   answer.reserve(progress.events.size() + 1);
-  for (const Event& ev : progress.events) answer.push_back(event_message(sub->id, ev));
+  for (ServedEvent& ev : progress.events) answer.push_back(std::move(ev.text));  // whole EVENT messages
   answer.push_back(eose_message(sub->id));
   if (!sub->send_all(std::move(answer))) return true;
   ctx.metrics.events_sent += progress.events.size();

@@ -22,13 +22,13 @@ std::string event_message(std::string_view sub_id, const Event& ev) {
   for (const auto& tag : ev.tags)
     for (const auto& v : tag) guess += v.size() + 4;
   out.reserve(guess);
-  out += "[\"EVENT\",";
-  append_json_string(out, sub_id);
-  out += ',';
+  out += event_message_head(sub_id);
   append_event_json(out, ev);
   out += ']';
   return out;
 }
+
+std::string event_message_head(std::string_view sub_id) { return head("EVENT", sub_id) + ","; }
 
 std::string eose_message(std::string_view sub_id) { return head("EOSE", sub_id) + "]"; }
 

@@ -12,6 +12,8 @@
 namespace pb::serve {
 
 std::string event_message(std::string_view sub_id, const Event& ev);  // ["EVENT",sub,{...}]
+// What precedes an event's JSON in an EVENT message (`["EVENT",sub,`); "]" follows it.
+std::string event_message_head(std::string_view sub_id);
 std::string eose_message(std::string_view sub_id);                     // ["EOSE",sub]
 std::string closed_message(std::string_view sub_id, std::string_view reason);
 std::string notice_message(std::string_view text);

@@ -40,7 +40,7 @@ for (let i = 0; i < N; i++) {
     if (prior && rnd() < 0.5) tags.push(['e', prior.id])
     if (rnd() < 0.5) tags.push(['p', pick(pubs)])
     if (rnd() < 0.05) tags.push(['expiration', String(rnd() < 0.5 ? 1000 : 4000000000)])
-    make(k, 1, tags, `note ${i} ${pick(['gm', 'hello "world"', 'line\nbreak', 'ünïcödé ⚡'])}`)
+    make(k, 1, tags, `note ${i} ${pick(['gm', 'hello "world"', 'line\nbreak', 'ünïcödé ⚡', 'tab\there \\ back', '\u0001\u001f ctl', '\u2028 \u007f </p>'])}`)
   } else if (r < 0.55 && prior) {
     make(k, 7, [['e', prior.id], ['p', prior.pubkey]], pick(['+', '🤙']))
   } else if (r < 0.68) {

@@ -39,18 +39,27 @@ TEST(ServeQueryString, CursorRoundTrips) {
 
 TEST(ServeEventRules, AddressesAndExpiry) {
   Event ev;
+  EventHead h;
   ev.kind = 30023;
-  ev.tags = {{"t", "x"}, {"d", "slug"}, {"d", "other"}, {"expiration", "100"}};
-  EXPECT_EQ(d_tag(ev), "slug");
-  EXPECT_EQ(*address_of(ev), "30023:" + std::string(64, '0') + ":slug");
-  EXPECT_TRUE(expired(ev, 100));
-  EXPECT_FALSE(expired(ev, 99));
+  ev.tags = {{"t", "x"}, {"d"}, {"d", "slug"}, {"d", "other"}, {"expiration", "100"}};
+  head_of(ev, h);
+  EXPECT_EQ(d_tag(h), "slug");  // a d tag without a value is passed over
+  EXPECT_EQ(*address_of(h), "30023:" + std::string(64, '0') + ":slug");
+  EXPECT_TRUE(expired(h, 100));
+  EXPECT_FALSE(expired(h, 99));
   ev.kind = 10002;
-  EXPECT_EQ(*address_of(ev), "10002:" + std::string(64, '0') + ":");
+  head_of(ev, h);
+  EXPECT_EQ(*address_of(h), "10002:" + std::string(64, '0') + ":");
   ev.kind = 1;
-  EXPECT_FALSE(address_of(ev));
+  head_of(ev, h);
+  EXPECT_FALSE(address_of(h));
+  ev.tags = {{"expiration", "soon"}, {"expiration", "7"}};
+  head_of(ev, h);
+  EXPECT_FALSE(expired(h, 6));  // a malformed value is ignored; the next one counts
+  EXPECT_TRUE(expired(h, 7));
   ev.tags = {{"expiration", "soon"}};
-  EXPECT_FALSE(expired(ev, 1'000'000'000'000));
+  head_of(ev, h);
+  EXPECT_FALSE(expired(h, 1'000'000'000'000));
 }
 
 TEST(ServeWire, EscapesSubscriptionIds) {
