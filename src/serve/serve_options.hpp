@@ -28,6 +28,7 @@ struct ServeOptions {
   std::size_t max_pending_output = 8 << 20;  // queued output per WebSocket before it is dropped
   std::size_t rate_limit_per_minute = 0;     // requests (REQ/COUNT/HTTP) per IP and minute; 0 = off
   std::size_t workers = 2;                   // query threads (one read-only index connection each)
+  std::size_t net_threads = 1;               // threads running the connections (parse, frame, send)
   std::uint32_t slice_ms = 5;                // a REQ yields its worker after this long (0: every 16 rows)
   std::uint32_t first_slice_ms = 2;          // ... and after this long in its first slice (worker_pool.hpp)
   std::size_t cache_bytes = 256u << 20;      // decoded-member LRU

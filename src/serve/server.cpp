@@ -8,6 +8,7 @@
 #include <memory>
 #include <stop_token>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -90,7 +91,7 @@ void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
 }  // namespace
 
 int run_server(const ServeOptions& options, const std::function<void(std::uint16_t)>& on_listening) {
-  boost::asio::io_context io;
+  boost::asio::io_context io(static_cast<int>(options.net_threads));
   MemberCache cache(options.dir, options.cache_bytes, options.event_cache_bytes);
   std::unique_ptr<InflatedCopy> copy;
   if (!options.inflated_copy.empty()) {
@@ -138,13 +139,15 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
     server.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
-  std::thread second([&io] {
-    name_this_thread("pb-net");
-    io.run();
-  });
+  std::vector<std::jthread> more_net;
+  for (std::size_t i = 1; i < options.net_threads; ++i)
+    more_net.emplace_back([&io] {
+      name_this_thread("pb-net");
+      io.run();
+    });
   name_this_thread("pb-net");
   io.run();
-  second.join();
+  more_net.clear();  // joins them
   tail.stop();
   pool.stop();
   return 0;
