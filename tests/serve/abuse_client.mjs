@@ -12,9 +12,9 @@ const url = `ws://127.0.0.1:${o.port}/`, base = `http://127.0.0.1:${o.port}`
 let failures = 0
 const check = (cond, what) => { if (!cond) { console.error('FAIL: ' + what); failures++ } else console.log('ok: ' + what) }
 
-function open() {
+function open(options = {}) {  // options: the ws client's (e.g. perMessageDeflate: false)
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url)
+    const ws = new WebSocket(url, options)
     const inbox = []
     let waiter = null
     ws.on('message', d => { inbox.push(JSON.parse(d.toString())); if (waiter) waiter() })
@@ -101,6 +101,16 @@ check(ws.closedWith === 1009, `message over the size cap -> close 1009 (got ${ws
 const ws2 = await open()
 await stillServes(ws2, 'an oversized message on another connection')
 ws2.close()
+// The same without permessage-deflate, after an answer (the session's own framing has written): the 2 MiB
+// arrive as they are, the server stops reading after the frame header, and must drain the rest before it
+// closes, or the kernel resets the connection and the close frame is lost (1006).
+for (let i = 0; i < 3; i++) {
+  const plain = await open({ perMessageDeflate: false })
+  await stillServes(plain, `a connection without permessage-deflate (${i})`)
+  plain.send(JSON.stringify(['REQ', 'big', { ids: ['a'.repeat(2 << 20)] }]))
+  await plain.next(() => false, 20000).catch(() => null)
+  check(plain.closedWith === 1009, `without permessage-deflate, after an answer: message over the size cap -> close 1009 (got ${plain.closedWith})`)
+}
 
 // HTTP side.
 let r = await fetch(base + '/', { headers: { Accept: 'application/nostr+json' } })

@@ -41,6 +41,9 @@ class CoalescingStream {
   static constexpr std::size_t kFlushBytes = 64 << 10;
   static constexpr std::size_t kHighWaterBytes = 256 << 10;
   static constexpr std::size_t kIdleKeepBytes = 16 << 10;
+  // A teardown reads what the peer still sends until its end of stream, at most this much or this long.
+  static constexpr std::size_t kTeardownDrainBytes = 16 << 20;
+  static constexpr std::chrono::seconds kTeardownTime{5};
 
   explicit CoalescingStream(next_layer_type next) : next_(std::move(next)), wake_(next_.get_executor()) {
     wake_.expires_at(std::chrono::steady_clock::time_point::max());
@@ -97,6 +100,17 @@ class CoalescingStream {
     return boost::asio::async_compose<Handler, void(error_code)>(RoomOp{this}, handler, next_);
   }
 
+  // The end of a WebSocket connection (Beast's close and failed reads call it through async_teardown
+  // below): the server shuts its sending side down, reads and drops what the peer still sends until the
+  // peer's end of stream (within kTeardownDrainBytes / kTeardownTime), then closes the socket. Beast 1.74's
+  // own TCP teardown stops after the first read that returns data (it tests a stale byte count), so a peer
+  // still sending, such as the rest of an oversized message, found the socket closed with its input unread:
+  // the kernel then resets the connection and the peer loses the close frame (1006 instead of 1009).
+  template <class Handler>
+  auto async_drain_and_close(boost::beast::role_type role, Handler&& handler) {
+    return boost::asio::async_compose<Handler, void(error_code)>(TeardownOp{this, role}, handler, next_);
+  }
+
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
     return next_.async_read_some(buffers, std::forward<Handler>(handler));
@@ -142,6 +156,41 @@ class CoalescingStream {
       }
       if (s->has_room()) return self.complete(s->error_);
       s->wake_.async_wait(std::move(self));
+    }
+  };
+
+  struct TeardownOp {
+    CoalescingStream* s;
+    boost::beast::role_type role;
+    std::size_t drained = 0;
+    bool started = false;
+
+    template <class Self>
+    void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
+      if (!started) {
+        auto& socket = s->next_.socket();
+        started = true;
+        error_code ignored;  // (a socket the peer reset fails the read below: never completes inline)
+        if (role == boost::beast::role_type::server) socket.shutdown(socket.shutdown_send, ignored);
+        s->drain_.resize(4096);
+        s->next_.expires_after(kTeardownTime);
+        return s->next_.async_read_some(boost::asio::buffer(s->drain_), std::move(self));
+      }
+      drained += n;
+      if (!ec && drained < kTeardownDrainBytes)
+        return s->next_.async_read_some(boost::asio::buffer(s->drain_), std::move(self));
+      // The peer's end of stream, or enough waiting: done either way.
+      if (ec == boost::asio::error::eof || ec == boost::beast::error::timeout || !ec) ec = {};
+      finish(self, ec);
+    }
+
+    template <class Self>
+    void finish(Self& self, error_code ec) {
+      error_code ignored;
+      s->next_.socket().close(ignored);
+      s->next_.expires_never();
+      std::string().swap(s->drain_);
+      self.complete(ec);
     }
   };
 
@@ -200,7 +249,7 @@ class CoalescingStream {
   next_layer_type next_;
   boost::asio::steady_timer wake_;  // never expires: writes waiting for the socket wait on it
   std::weak_ptr<void> owner_;
-  std::string pending_, in_flight_;
+  std::string pending_, in_flight_, drain_;
   std::uint64_t appended_ = 0, flushed_ = 0;
   bool held_ = false, writing_ = false, close_sent_ = false;
   error_code error_;
@@ -214,8 +263,7 @@ inline void teardown(boost::beast::role_type role, CoalescingStream& s, boost::s
 
 template <class TeardownHandler>
 void async_teardown(boost::beast::role_type role, CoalescingStream& s, TeardownHandler&& handler) {
-  using boost::beast::websocket::async_teardown;
-  async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
+  s.async_drain_and_close(role, std::forward<TeardownHandler>(handler));
 }
 
 }  // namespace pb::net::detail
