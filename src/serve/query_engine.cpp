@@ -362,8 +362,16 @@ bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
                              std::chrono::steady_clock::time_point deadline) {
   counters_.rows_examined = p.rows_examined;
   if (limits_.history) {
-    p.count = count_from_index(filters);
-    return true;
+    std::vector<IndexQuery> queries;
+    for (const Filter& f : filters)
+      if (!f.is_empty_set()) queries.push_back(to_index_query(f));
+    const auto slice = std::max<std::chrono::steady_clock::duration>(deadline - std::chrono::steady_clock::now(),
+                                                                     std::chrono::milliseconds(1));
+    bool more = !queries.empty();
+    while (more && (more = count_window(queries, p, slice)) && std::chrono::steady_clock::now() < deadline) {
+    }
+    p.rows_examined = counters_.rows_examined;
+    return !more;
   }
   // Default mode, in slices: the rules run on the index rows (the tag index holds expirations); only an
   // addressable event is decoded (its address needs the d tag).
@@ -392,23 +400,48 @@ bool QueryEngine::count_step(std::span<const Filter> filters, CountProgress& p,
   return true;
 }
 
-// --history: from the index alone. One filter is one SQL count; several are the union of their matching
-// ids (an event matching two filters counts once). No member is decoded.
-std::uint64_t QueryEngine::count_from_index(std::span<const Filter> filters) {
-  if (filters.size() == 1) {
-    if (filters[0].is_empty_set()) return 0;
+// --history: from the index alone, in created_at windows from the newest matching event down, so that a
+// count over millions of events is sliced like any query. A window is one SQL count (one filter) or the
+// union of the filters' ids in it (several: an event matching two counts once; windows never overlap).
+// Each window ends at the newest matching event below the last one, so empty stretches cost one probe;
+// its width doubles while a window takes under a quarter of a slice and halves past a whole one.
+bool QueryEngine::count_window(std::span<const IndexQuery> queries, CountProgress& p,
+                               std::chrono::steady_clock::duration slice) {
+  std::optional<std::int64_t> top;
+  for (IndexQuery q : queries) {
+    if (p.window_top) q.until = q.until ? std::min(*q.until, *p.window_top) : *p.window_top;
+    if (q.since && q.until && *q.since > *q.until) continue;
+    q.limit = 1;
+    const auto newest = index_.query(q);
     charge(1);
-    return index_.count(to_index_query(filters[0]));
+    if (!newest.empty()) top = std::max(top.value_or(newest.front().created_at), newest.front().created_at);
   }
-  std::unordered_set<Id32, Id32Hash> seen;
-  for (const Filter& f : filters) {
-    if (f.is_empty_set()) continue;
-    if (index_.count(to_index_query(f)) + counters_.rows_examined > limits_.work_budget_rows) throw BudgetExceeded();
-    const auto rows = index_.query(to_index_query(f));
-    charge(rows.size());
-    for (const IndexRow& row : rows) seen.insert(row.id);
+  if (!top) return false;
+  const std::int64_t low = *top - p.window_seconds + 1;  // top >= 0 and the width is capped: no overflow
+  const auto started = std::chrono::steady_clock::now();
+  if (queries.size() == 1) {
+    IndexQuery q = queries.front();
+    q.since = q.since ? std::max(*q.since, low) : low;
+    q.until = *top;
+    p.count += index_.count(q);
+  } else {
+    std::unordered_set<Id32, Id32Hash> ids;
+    for (IndexQuery q : queries) {
+      q.since = q.since ? std::max(*q.since, low) : low;
+      q.until = q.until ? std::min(*q.until, *top) : *top;
+      if (*q.since > *q.until) continue;
+      const auto rows = index_.query(q);
+      charge(rows.size());
+      for (const IndexRow& row : rows) ids.insert(row.id);
+    }
+    p.count += ids.size();
   }
-  return seen.size();
+  p.window_top = low - 1;
+  constexpr std::int64_t kMaxWindowSeconds = std::int64_t{1} << 40;
+  const auto took = std::chrono::steady_clock::now() - started;
+  if (took < slice / 4) p.window_seconds = std::min(p.window_seconds * 2, kMaxWindowSeconds);
+  else if (took > slice) p.window_seconds = std::max<std::int64_t>(p.window_seconds / 2, 1);
+  return true;
 }
 
 }  // namespace pb::serve

@@ -110,6 +110,10 @@ struct CountProgress {
   std::unordered_set<Id32, Id32Hash> seen;  // events counted so far (one matching two filters counts once)
   std::uint64_t rows_examined = 0;          // carried across slices: the work budget is per query
   std::uint64_t count = 0;                  // the answer, once count_step returned true
+  // --history: the count goes down created_at in windows (count_window); the next one ends at or below
+  // window_top (none yet: the newest matching event), `window_seconds` wide (adapted to the slice).
+  std::optional<std::int64_t> window_top;
+  std::int64_t window_seconds = 3600;
 };
 
 // A REST page (one filter, up to a limit, after a cursor) run in slices, like ReqProgress.
@@ -172,7 +176,10 @@ class QueryEngine {
   // `deadline` may end the call inside a page (true: call again to go on).
   bool scan_page(const Filter& f, FilterScan& at, std::size_t page_rows, const RowVisitor& visit,
                  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
-  std::uint64_t count_from_index(std::span<const Filter> filters);  // COUNT with --history
+  // COUNT with --history, from the index alone: one window per call (false once no matching event is
+  // left below progress.window_top).
+  bool count_window(std::span<const IndexQuery> queries, CountProgress& progress,
+                    std::chrono::steady_clock::duration slice);
   // Pages of one filter until it is finished (true) or `deadline` passed (false: call again with `at`).
   bool scan_slice(const Filter& f, FilterScan& at, std::size_t page_rows, const RowVisitor& visit,
                   std::chrono::steady_clock::time_point deadline);

@@ -40,9 +40,10 @@ serve_stop S
 # No member cache (a member never fits in 1 byte) and a small event cache (~100 events): every event comes
 # from a member read afresh or from the event cache, which fills, evicts and admits on second offers. The
 # members are read from an inflated copy (--inflated-copy), which serve makes first (default mode above
-# inflates them from the day files), and the query threads read index.db through a memory map.
+# inflates them from the day files), and the query threads read index.db through a memory map. Slices end
+# at once (--slice-ms 0): a COUNT goes down its created_at windows one per slice, across many slices.
 serve_start H arch --history --max-limit 60 --default-limit 25 --cache-bytes 1 --event-cache-bytes 100000 \
-  --inflated-copy copy --index-mmap-mib 64
+  --inflated-copy copy --index-mmap-mib 64 --slice-ms 0
 for ((i = 0; i < 300; i++)); do [ "$(metric "$H_PORT" inflated_copy_refreshes_total)" -ge 1 ] && break; sleep 0.1; done
 assert_eq "$(metric "$H_PORT" inflated_copy_files)" "$(ls arch/*.pb.gz | wc -l)" "day files in the inflated copy"
 # A second serve on the same copy folder, and a copy folder inside the archive, are refused with a reason.
