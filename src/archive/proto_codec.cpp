@@ -1,6 +1,6 @@
 #include "archive/proto_codec.hpp"
 
-#include "archive/record_view.hpp"
+#include "archive/record_parse.hpp"
 #include "nostr/hex.hpp"
 
 namespace pb {
@@ -87,23 +87,24 @@ void append_record(std::string& out, const Event& ev) {
   }
 }
 
-// Built on read_record (record_view.hpp): the same accept/reject as libprotobuf's parser for ProtoEvent
-// (unknown fields skipped, last value of a repeated singular field wins, proto3 strings must be UTF-8),
-// without building a message object per record. Tested against libprotobuf.
+// The parser read_record uses too (record_parse.hpp): the same accept/reject as libprotobuf's parser for
+// ProtoEvent, without building a message object per record; tags go straight into `out`, whose vectors keep
+// their room from call to call. Tested against libprotobuf.
 std::optional<std::string> decode_proto_event(std::string_view bytes, Event& out) {
-  RecordView view;
-  if (const char* err = read_record(bytes, view)) return std::string(err);
-  out.id = view.head.id;
-  out.pubkey = view.head.pubkey;
-  out.created_at = view.head.created_at;
-  out.kind = view.head.kind;
-  out.tags.resize(view.tags.size());
-  for (std::size_t i = 0; i < view.tags.size(); ++i) {
-    out.tags[i].clear();
-    for_each_tag_value(view.tags[i], [&](std::string_view v) { out.tags[i].emplace_back(v); });
-  }
-  out.content.assign(view.content);
-  decode_lower_hex(view.sig_hex, out.sig);  // read_record checked it
+  std::size_t ntags = 0;
+  const auto decode_tag = [&](std::string_view body) {
+    if (ntags == out.tags.size()) out.tags.emplace_back();
+    Tag& tag = out.tags[ntags++];
+    tag.clear();
+    return detail::read_tag_values<true>(body, [&](std::string_view v) { tag.emplace_back(v); });
+  };
+  detail::RecordFields f;
+  if (const char* err = detail::parse_record(bytes, f, out.id, out.pubkey, out.sig, decode_tag))
+    return std::string(err);
+  out.tags.resize(ntags);
+  out.content.assign(f.content);
+  out.created_at = f.created_at;
+  out.kind = f.kind;
   return std::nullopt;
 }
 

@@ -4,81 +4,42 @@
 
 #include <simdjson.h>
 
+#include "archive/record_parse.hpp"
 #include "nostr/canonical.hpp"
-#include "nostr/hex.hpp"
 
 namespace pb {
-namespace {
 
-using detail::WireReader;
+bool detail::utf8_ok(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
-bool utf8_ok(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
-
-// Checks one tag message (every value UTF-8, as protobuf requires of strings) and notes its first two values.
-bool read_tag(std::string_view body, TagHead& head) {
-  WireReader r(body);
-  std::size_t n = 0;
-  while (!r.done()) {
-    std::uint32_t field, wt;
-    if (!r.key(field, wt)) return false;
-    if (field == 1 && wt == 2) {
-      std::string_view v;
-      if (!r.bytes(v) || !utf8_ok(v)) return false;
+const char* read_record(std::string_view bytes, RecordView& out) {
+  out.bytes = bytes;
+  out.head.tags.clear();
+  out.tags.clear();
+  const auto note_tag = [&](std::string_view body) {
+    TagHead head;
+    std::size_t n = 0;
+    const bool ok = detail::read_tag_values<true>(body, [&](std::string_view v) {
       if (n == 0) head.name = v;
       if (n == 1) {
         head.value = v;
         head.has_value = true;
       }
       ++n;
-    } else if (!r.skip(wt, field)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
-const char* read_record(std::string_view bytes, RecordView& out) {
-  constexpr const char* kInvalid = "not a valid ProtoEvent";
-  WireReader r(bytes);
-  out.bytes = bytes;
-  out.id_hex = out.pubkey_hex = out.sig_hex = out.content = {};
-  out.head.created_at = 0;
-  out.head.kind = 0;
-  out.head.tags.clear();
-  out.tags.clear();
-  while (!r.done()) {
-    std::uint32_t field, wt;
-    if (!r.key(field, wt)) return kInvalid;
-    bool ok = true;
-    std::uint64_t n;
-    std::string_view v;
-    if (wt == 2 && (field == 1 || field == 2 || field == 7)) {
-      ok = r.bytes(field == 1 ? out.id_hex : field == 2 ? out.pubkey_hex : out.sig_hex);
-    } else if (wt == 0 && (field == 3 || field == 4)) {
-      ok = r.varint(n);
-      if (field == 3) out.head.created_at = static_cast<std::int64_t>(n);
-      else out.head.kind = static_cast<std::int32_t>(n);
-    } else if (wt == 2 && field == 5) {
-      TagHead head;
-      ok = r.bytes(v) && read_tag(v, head);
-      out.tags.push_back(v);
-      out.head.tags.push_back(head);
-    } else if (wt == 2 && field == 6) {
-      ok = r.bytes(v) && utf8_ok(v);
-      out.content = v;
-    } else {
-      ok = r.skip(wt, field);
-    }
-    if (!ok) return kInvalid;
-  }
-  if (!utf8_ok(out.id_hex) || !utf8_ok(out.pubkey_hex) || !utf8_ok(out.sig_hex)) return kInvalid;
-  if (!decode_lower_hex(out.id_hex, out.head.id)) return "id is not 64 lowercase hex characters";
-  if (!decode_lower_hex(out.pubkey_hex, out.head.pubkey)) return "pubkey is not 64 lowercase hex characters";
+    });
+    out.tags.push_back(body);
+    out.head.tags.push_back(head);
+    return ok;
+  };
+  detail::RecordFields f;
   Sig64 sig;
-  if (!decode_lower_hex(out.sig_hex, sig)) return "sig is not 128 lowercase hex characters";
-  return nullptr;
+  const char* err = detail::parse_record(bytes, f, out.head.id, out.head.pubkey, sig, note_tag);
+  out.id_hex = f.id_hex;
+  out.pubkey_hex = f.pubkey_hex;
+  out.sig_hex = f.sig_hex;
+  out.content = f.content;
+  out.head.created_at = f.created_at;
+  out.head.kind = f.kind;
+  return err;
 }
 
 void append_record_json(std::string& out, const RecordView& v) {
@@ -96,7 +57,7 @@ void append_record_json(std::string& out, const RecordView& v) {
     if (t) out.push_back(',');
     out.push_back('[');
     bool first = true;
-    for_each_tag_value(v.tags[t], [&](std::string_view value) {
+    detail::read_tag_values<false>(v.tags[t], [&](std::string_view value) {
       if (!first) out.push_back(',');
       first = false;
       append_json_string(out, value);

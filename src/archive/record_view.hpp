@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "archive/wire_reader.hpp"
 #include "nostr/event_head.hpp"
 
 namespace pb {
@@ -20,28 +19,12 @@ struct RecordView {
   EventHead head;                                // ids decoded; tags' names and first values
   std::string_view id_hex, pubkey_hex, sig_hex;  // as stored: lowercase hex (checked)
   std::string_view content;
-  std::vector<std::string_view> tags;  // each tag's message, in order (its values: for_each_tag_value)
+  std::vector<std::string_view> tags;  // each tag's message (protobuf bytes), in order
 };
 
 // Reads `bytes` into `out` (its vectors keep their room from call to call). Nothing, or why the bytes are
 // not a valid ProtoEvent: the same verdict and message as decode_proto_event.
 const char* read_record(std::string_view bytes, RecordView& out);
-
-// Calls f(value) for each value of a tag message from RecordView::tags (read_record checked them).
-template <class F>
-void for_each_tag_value(std::string_view tag, F&& f) {
-  detail::WireReader r(tag);
-  std::uint32_t field, wire_type;
-  while (!r.done() && r.key(field, wire_type)) {
-    std::string_view v;
-    if (field == 1 && wire_type == 2) {
-      if (!r.bytes(v)) return;
-      f(v);
-    } else if (!r.skip(wire_type, field)) {
-      return;
-    }
-  }
-}
 
 // Appends the event's NIP-01 JSON: the same bytes as append_event_json of the decoded event.
 void append_record_json(std::string& out, const RecordView& v);
