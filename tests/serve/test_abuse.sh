@@ -11,7 +11,9 @@ node "$NODE_SERVE/gen_events.mjs" --count 120 --seed abuse --out events.jsonl
 known=$(tail -1 events.jsonl | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
 serve_start S arch --max-subscriptions 8 --max-filters 20 --net-threads 3
-assert_eq "$(grep -lx pb-net /proc/"$S_PID"/task/*/comm | wc -l)" 3 "network threads of --net-threads 3"
+net_threads() { grep -lx pb-net /proc/"$S_PID"/task/*/comm 2>/dev/null | wc -l; }
+for ((i = 0; i < 100; i++)); do [ "$(net_threads)" -ge 3 ] && break; sleep 0.1; done  # started after the ready file
+assert_eq "$(net_threads)" 3 "network threads of --net-threads 3"
 node "$NODE_SERVE/abuse_client.mjs" --port "$S_PORT" --max-subscriptions 8 --max-filters 20 --known-id "$known" \
   || fail "abuse checks"
 node "$NODE_SERVE/many_clients.mjs" --port "$S_PORT" --clients 200 || fail "200 concurrent connections"
