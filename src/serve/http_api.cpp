@@ -73,7 +73,7 @@ void answer(ServerContext& ctx, const Responder& r, F&& body) {
 }  // namespace
 
 void HttpApi::add_cors(Response& r) const {
-  r.headers.emplace_back("Access-Control-Allow-Origin", ctx_.options.cors_origin);
+  r.headers.emplace_back("Access-Control-Allow-Origin", ctx_.live.get()->cors_origin);
   r.headers.emplace_back("Access-Control-Allow-Headers", "*");
   r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
 }
@@ -122,7 +122,7 @@ Response HttpApi::route(const Request& req, const Responder& responder, bool& as
   if (p == "/metrics") return metrics();
   if (p == "/" && req.method == "GET") {
     if (accepts_nostr_json(req)) {
-      Response r = Response::json(200, nip11_document(ctx_.options));
+      Response r = Response::json(200, nip11_document(*ctx_.live.get()));
       r.content_type = "application/nostr+json";
       return r;
     }
@@ -149,7 +149,7 @@ Response HttpApi::route(const Request& req, const Responder& responder, bool& as
 
 Response HttpApi::post_req(const Request& req, const Responder& responder, bool& async, bool count) {
   simdjson::dom::parser parser;
-  FilterList parsed = parse_filter_array_json(parser, req.body, ctx_.options.max_filters);
+  FilterList parsed = parse_filter_array_json(parser, req.body, ctx_.live.get()->max_filters);
   if (parsed.error) return json_error(400, *parsed.error);
   ServerContext& ctx = ctx_;
   if (count) ++ctx_.metrics.counts; else ++ctx_.metrics.reqs;

@@ -24,6 +24,9 @@ std::string metrics_text(const Metrics& m, const ExtraGauges& g) {
   counter("refused_budget_total", "queries stopped by the work budget", m.refused_budget);
   counter("refused_caps_total", "requests refused by a cap (filters, subscriptions, sizes)", m.refused_caps);
   counter("invalid_messages_total", "malformed client messages", m.invalid_messages);
+  counter("config_reloads_total", "SIGHUP reloads of the options applied", m.config_reloads);
+  counter("config_reload_errors_total", "SIGHUP reloads refused (a bad configuration file; the running options stay)",
+          m.config_reload_errors);
   counter("cache_hits_total", "decoded-member cache hits", g.cache_hits);
   counter("cache_misses_total", "decoded-member cache misses (members decompressed)", g.cache_misses);
   gauge("cache_bytes", "bytes held by the decoded-member cache", static_cast<std::int64_t>(g.cache_bytes));

@@ -11,6 +11,7 @@ struct Metrics {
   std::atomic<std::uint64_t> ws_sessions{0}, ws_messages{0}, reqs{0}, counts{0}, events_sent{0};
   std::atomic<std::uint64_t> http_requests{0}, refused_rate{0}, refused_busy{0}, refused_budget{0};
   std::atomic<std::uint64_t> refused_caps{0}, invalid_messages{0}, live_events{0};
+  std::atomic<std::uint64_t> config_reloads{0}, config_reload_errors{0};
   std::atomic<std::int64_t> open_sessions{0}, open_subscriptions{0};
 };
 

@@ -162,6 +162,9 @@ class QueryEngine {
   bool load_record(const IndexRow& row, LoadedRecord& into);
 
   std::uint64_t effective_limit(const Filter& f) const;
+  // The limits the next calls run under (the worker pool sets each job's before its slices; --history
+  // must not change).
+  void set_limits(const QueryLimits& limits) { limits_ = limits; }
   const QueryCounters& counters() const { return counters_; }
   void reset_counters() { counters_ = {}; }
 
@@ -208,7 +211,7 @@ class QueryEngine {
 
   ArchiveIndex& index_;
   MemberCache& cache_;
-  const QueryLimits& limits_;
+  QueryLimits limits_;
   QueryCounters counters_;
   std::unordered_map<std::string, Id32> latest_;  // address -> served id, cleared per call / slice
   DeletionTargets* deletions_ = nullptr;

@@ -145,17 +145,18 @@ void RelaySession::handle(simdjson::dom::array msg) {
 }
 
 void RelaySession::handle_req(simdjson::dom::array msg, std::string_view sub_id) {
-  FilterList parsed = parse_filter_elements(msg, 2, ctx_.options.max_filters);
+  const auto options = ctx_.live.get();
+  FilterList parsed = parse_filter_elements(msg, 2, options->max_filters);
   handle_close(sub_id);  // a REQ with a live subscription id replaces it (even when the new one is refused)
   if (parsed.error) {
     ++ctx_.metrics.invalid_messages;
     return send(closed_message(sub_id, *parsed.error));
   }
   forget_closed();
-  if (subs_.size() >= ctx_.options.max_subscriptions) {
+  if (subs_.size() >= options->max_subscriptions) {
     ++ctx_.metrics.refused_caps;
     return send(closed_message(sub_id, "blocked: too many open subscriptions (at most " +
-                                           std::to_string(ctx_.options.max_subscriptions) + ")"));
+                                           std::to_string(options->max_subscriptions) + ")"));
   }
   auto sub = std::make_shared<Subscription>();
   sub->id = std::string(sub_id);
@@ -166,7 +167,7 @@ void RelaySession::handle_req(simdjson::dom::array msg, std::string_view sub_id)
   const auto step = [&ctx, sub, progress = ReqProgress{}, started = false](WorkerContext& w) mutable {
     return req_slice(ctx, sub, progress, started, w);
   };
-  const bool small = max_answer_events(sub->filters, ctx_.options.limits) <= kSmallReqEvents;
+  const bool small = max_answer_events(sub->filters, options->limits) <= kSmallReqEvents;
   if (!ctx_.pool.try_submit_sliced(step, small)) {
     ++ctx_.metrics.refused_busy;
     return send(closed_message(sub_id, "error: server busy, try again later"));
@@ -176,7 +177,7 @@ void RelaySession::handle_req(simdjson::dom::array msg, std::string_view sub_id)
 }
 
 void RelaySession::handle_count(simdjson::dom::array msg, std::string_view sub_id) {
-  FilterList parsed = parse_filter_elements(msg, 2, ctx_.options.max_filters);
+  FilterList parsed = parse_filter_elements(msg, 2, ctx_.live.get()->max_filters);
   if (parsed.error) {
     ++ctx_.metrics.invalid_messages;
     return send(closed_message(sub_id, *parsed.error));

@@ -1,4 +1,5 @@
-// Options of `proton-beam serve` (the CLI fills them; docs/serve.md describes each).
+// Options of `proton-beam serve` (the CLI fills them from the command line and --config; docs/serve.md
+// describes each). A new option must also be listed in serve/reload.cpp (live on SIGHUP, or restart).
 #pragma once
 
 #include <cstddef>

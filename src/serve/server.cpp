@@ -20,6 +20,7 @@
 #include "serve/deletion_targets.hpp"
 #include "serve/http_api.hpp"
 #include "serve/live_tail.hpp"
+#include "serve/reload.hpp"
 #include "serve/relay_session.hpp"
 
 namespace pb::serve {
@@ -81,6 +82,28 @@ void keep_inflated_copy(InflatedCopy& copy, std::uint32_t every_s, std::stop_tok
   }
 }
 
+// SIGHUP: the options read again; the reloadable ones take effect for requests and queries that start
+// from now on, the others are reported and keep their values until a restart.
+void reload_options(const OptionsLoader& reload, LiveOptions& live, RateLimiter& limiter, Metrics& metrics) {
+  if (!reload) {
+    spdlog::warn("serve: SIGHUP: no way to reload the options here; ignored");
+    return;
+  }
+  auto loaded = reload();
+  if (auto* error = std::get_if<std::string>(&loaded)) {
+    ++metrics.config_reload_errors;
+    spdlog::error("serve: SIGHUP: options not reloaded, the running ones stay: {}", *error);
+    return;
+  }
+  const ReloadPlan plan = plan_reload(*live.get(), std::get<ServeOptions>(loaded));
+  for (const auto& change : plan.need_restart) spdlog::warn("serve: SIGHUP: {}", change);
+  limiter.set_per_minute(plan.next.rate_limit_per_minute);
+  live.set(plan.next);
+  ++metrics.config_reloads;
+  if (plan.applied.empty()) spdlog::info("serve: SIGHUP: options reloaded, nothing that applies live changed");
+  for (const auto& change : plan.applied) spdlog::info("serve: SIGHUP: {}", change);
+}
+
 void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
   if (path.empty()) return;
   const auto tmp = path.string() + ".tmp";
@@ -90,7 +113,8 @@ void write_ready_file(const std::filesystem::path& path, std::uint16_t port) {
 
 }  // namespace
 
-int run_server(const ServeOptions& options, const std::function<void(std::uint16_t)>& on_listening) {
+int run_server(const ServeOptions& options, const std::function<void(std::uint16_t)>& on_listening,
+               const OptionsLoader& reload) {
   boost::asio::io_context io(static_cast<int>(options.net_threads));
   MemberCache cache(options.dir, options.cache_bytes, options.event_cache_bytes);
   std::unique_ptr<InflatedCopy> copy;
@@ -99,12 +123,13 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
     cache.use_inflated_copy(copy.get());
   }
   Metrics metrics;
+  LiveOptions live(options);
   RateLimiter limiter(options.rate_limit_per_minute);
   // Default mode only: --history serves deleted events too.
   std::unique_ptr<DeletionTargets> deletions = options.limits.history ? nullptr : std::make_unique<DeletionTargets>();
-  WorkerPool pool(options, cache, kQueueCapacity, deletions.get());
+  WorkerPool pool(options, live, cache, kQueueCapacity, deletions.get());
   LiveTail tail(options, cache, metrics, deletions.get());
-  ServerContext ctx{options, pool, cache, metrics, limiter, &tail, deletions.get()};
+  ServerContext ctx{options, live, pool, cache, metrics, limiter, &tail, deletions.get()};
   std::jthread deletion_build;  // stopped and joined first (declared last): it reads through the cache
   if (deletions)
     deletion_build = std::jthread([&](std::stop_token stop) {
@@ -127,18 +152,28 @@ int run_server(const ServeOptions& options, const std::function<void(std::uint16
   net::HttpServer server(io, http_options(options), std::move(handlers));
   api = std::make_unique<HttpApi>(ctx, stats, &server);
 
+  // Signals are handled from before the ready file exists: a SIGHUP then must not end the process.
+  boost::asio::signal_set hangups(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    reload_options(reload, live, limiter, metrics);
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("serve: stopping");
+    hangups.cancel();
+    server.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+
   const std::uint16_t port = server.listen(options.host, options.port);
   spdlog::info("serve: listening on {}:{} (archive {})", options.host, port, options.dir.string());
   write_ready_file(options.ready_file, port);
   if (on_listening) on_listening(port);
 
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    spdlog::info("serve: stopping");
-    server.stop();
-  });
-  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::jthread> more_net;
   for (std::size_t i = 1; i < options.net_threads; ++i)
     more_net.emplace_back([&io] {

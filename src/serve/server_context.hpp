@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "serve/deletion_targets.hpp"
+#include "serve/live_options.hpp"
 #include "serve/member_cache.hpp"
 #include "serve/metrics.hpp"
 #include "serve/rate_limiter.hpp"
@@ -17,7 +18,8 @@ namespace pb::serve {
 class LiveTail;
 
 struct ServerContext {
-  const ServeOptions& options;
+  const ServeOptions& options;  // as started: what SIGHUP cannot change
+  const LiveOptions& live;      // in force now: limits, caps, NIP-11 text, CORS (take one snapshot per request)
   WorkerPool& pool;
   MemberCache& cache;
   Metrics& metrics;

@@ -9,9 +9,9 @@
 
 namespace pb::serve {
 
-WorkerPool::WorkerPool(const ServeOptions& options, MemberCache& cache, std::size_t queue_capacity,
-                       DeletionTargets* deletions)
-    : options_(options), cache_(cache), deletions_(deletions), capacity_(queue_capacity) {
+WorkerPool::WorkerPool(const ServeOptions& options, const LiveOptions& live, MemberCache& cache,
+                       std::size_t queue_capacity, DeletionTargets* deletions)
+    : options_(options), live_(live), cache_(cache), deletions_(deletions), capacity_(queue_capacity) {
   std::vector<ArchiveIndex> indexes;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options.workers); ++i) {
     indexes.push_back(open_archive_index(options.dir));
@@ -28,6 +28,15 @@ std::size_t WorkerPool::queued_locked() const {
   std::size_t n = small_.size();
   for (const auto& level : levels_) n += level.size();
   return n;
+}
+
+bool WorkerPool::try_submit(Job job) {
+  return submit(
+      [limits = live_.get()->limits, job = std::move(job)](WorkerContext& w) {
+        w.engine.set_limits(limits);
+        job(w);
+      },
+      false);
 }
 
 bool WorkerPool::submit(Job job, bool small) {
@@ -50,7 +59,9 @@ struct SlicedJob {
   std::shared_ptr<std::function<bool(WorkerContext&)>> step;
   std::function<void(Job, unsigned, bool)> requeue;
   unsigned small_left = 0;  // further slices it waits for in the small jobs' queue
+  QueryLimits limits;       // as when it was submitted
   void operator()(WorkerContext& w) const {
+    w.engine.set_limits(limits);
     if ((*step)(w)) return;
     SlicedJob next = *this;
     const bool small = next.small_left > 0;
@@ -65,7 +76,7 @@ bool WorkerPool::try_submit_sliced(std::function<bool(WorkerContext&)> step, boo
                           [this](Job next, unsigned level, bool again_small) {
                             requeue(std::move(next), level, again_small);
                           },
-                          small ? kSmallSlices - 1 : 0},
+                          small ? kSmallSlices - 1 : 0, live_.get()->limits},
                 small);
 }
 

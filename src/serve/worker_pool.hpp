@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "archive/index.hpp"
+#include "serve/live_options.hpp"
 #include "serve/member_cache.hpp"
 #include "serve/query_engine.hpp"
 #include "serve/serve_options.hpp"
@@ -43,15 +44,16 @@ using Job = std::function<void(WorkerContext&)>;
 
 class WorkerPool {
  public:
-  // Opens one read-only index per worker (throws when the archive cannot be opened).
-  WorkerPool(const ServeOptions& options, MemberCache& cache, std::size_t queue_capacity,
+  // Opens one read-only index per worker (throws when the archive cannot be opened). A job runs under the
+  // query limits `live` held when it was submitted (all its slices: a SIGHUP does not change a running query).
+  WorkerPool(const ServeOptions& options, const LiveOptions& live, MemberCache& cache, std::size_t queue_capacity,
              DeletionTargets* deletions = nullptr);
   ~WorkerPool();  // stop()
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues a job; false when the queue is full or stopped (the caller answers "server busy").
-  bool try_submit(Job job) { return submit(std::move(job), false); }
+  bool try_submit(Job job);
   // Queues a job that runs in slices: `step` is called on a worker until it returns true (it should return
   // false once WorkerContext::slice has passed); after each slice that returns false it waits one level
   // down (see above). The queue's capacity counts it once. false as for try_submit.
@@ -76,6 +78,7 @@ class WorkerPool {
   std::size_t queued_locked() const;
 
   const ServeOptions& options_;
+  const LiveOptions& live_;
   MemberCache& cache_;
   DeletionTargets* deletions_;
   std::size_t capacity_;

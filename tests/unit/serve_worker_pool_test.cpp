@@ -36,7 +36,8 @@ TEST(ServeWorkerPool, SlicedJobYieldsToQueuedJobsAfterEachSlice) {
   options.dir = dir.path();
   options.workers = 1;
   MemberCache cache(dir.path(), 1 << 20);
-  WorkerPool pool(options, cache, 16);
+  LiveOptions live(options);
+  WorkerPool pool(options, live, cache, 16);
 
   std::promise<void> gate;
   std::shared_future<void> opened = gate.get_future().share();
@@ -62,6 +63,7 @@ struct OneWorker {
   test::TempDir dir;
   ServeOptions options;
   MemberCache cache{dir.path(), 1 << 20};
+  std::unique_ptr<LiveOptions> live;
   std::unique_ptr<WorkerPool> pool;
   std::promise<void> gate;
   OneWorker() {
@@ -70,7 +72,8 @@ struct OneWorker {
     options.workers = 1;
     options.slice_ms = 10;
     options.first_slice_ms = 2;
-    pool = std::make_unique<WorkerPool>(options, cache, 64);
+    live = std::make_unique<LiveOptions>(options);
+    pool = std::make_unique<WorkerPool>(options, *live, cache, 64);
     std::shared_future<void> opened = gate.get_future().share();
     std::promise<void> holding;
     EXPECT_TRUE(pool->try_submit([opened, &holding](WorkerContext&) {  // holds the only worker
@@ -205,7 +208,7 @@ TEST(ServeWorkerPool, WithoutSlicesTheFirstSliceIsNoLongerEither) {
   w.gate.set_value();  // the gate job may already hold the worker: stop() would wait for it forever
   w.pool->stop();
   w.options.slice_ms = 0;
-  WorkerPool pool(w.options, w.cache, 16);
+  WorkerPool pool(w.options, *w.live, w.cache, 16);
   Log log;
   std::promise<void> finished;
   ASSERT_TRUE(pool.try_submit_sliced(broad(log, "a", 2, &finished)));
@@ -221,13 +224,40 @@ TEST(ServeWorkerPool, PlainJobsRunInOrder) {
   options.dir = dir.path();
   options.workers = 1;
   MemberCache cache(dir.path(), 1 << 20);
-  WorkerPool pool(options, cache, 16);
+  LiveOptions live(options);
+  WorkerPool pool(options, live, cache, 16);
   Log log;
   std::promise<void> done;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(pool.try_submit([&, i](WorkerContext&) { log.add(std::to_string(i)); }));
   ASSERT_TRUE(pool.try_submit([&](WorkerContext&) { done.set_value(); }));
   done.get_future().wait();
   EXPECT_EQ(log.entries, (std::vector<std::string>{"0", "1", "2"}));
+}
+
+TEST(ServeWorkerPool, AJobRunsUnderTheLimitsInForceWhenItWasSubmitted) {
+  OneWorker w;
+  Log log;
+  std::promise<void> finished;
+  const Filter no_limit;
+  auto limit_in_force = [&](const char* job) {
+    return [&, job, slice = 0](WorkerContext& c) mutable {
+      log.add(fmt::format("{}{}:{}", job, slice, c.engine.effective_limit(no_limit)));
+      if (++slice < 2) return false;
+      if (std::string(job) == "b") finished.set_value();
+      return true;
+    };
+  };
+  ServeOptions next = w.options;
+  next.limits.default_limit = 7;
+  // a is queued under the defaults (500); the options change (a SIGHUP) before b and before a runs.
+  ASSERT_TRUE(w.pool->try_submit_sliced(limit_in_force("a")));
+  w.live->set(next);
+  ASSERT_TRUE(w.pool->try_submit_sliced(limit_in_force("b")));
+  ASSERT_TRUE(w.pool->try_submit([&](WorkerContext& c) { log.add(fmt::format("p:{}", c.engine.effective_limit(no_limit))); }));
+  w.gate.set_value();
+  finished.get_future().wait();
+  w.pool->stop();
+  EXPECT_EQ(log.entries, (std::vector<std::string>{"a0:500", "b0:7", "p:7", "a1:500", "b1:7"}));
 }
 
 }  // namespace
