@@ -21,7 +21,7 @@ CommandRunner register_serve(CLI::App& app) {
       "the options again (command line, then --config) and applies the limits, caps, rate limit, NIP-11 text\n"
       "and CORS origin to new requests (the others need a restart and are logged).");
   add_serve_options(*cmd, *a);
-  return [cmd]() -> int {
+  return [cmd, a]() -> int {  // a: the options parsed into it must outlive the parse
     const GivenOptions given = given_options(*cmd);
     auto loaded = load_serve_options(given);
     if (auto* error = std::get_if<std::string>(&loaded)) {
