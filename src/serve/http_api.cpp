@@ -257,6 +257,7 @@ Response HttpApi::metrics() const {
     g.copy_files = s.files;
     g.copy_bytes = s.bytes;
     g.copy_refreshes = s.refreshes;
+    g.copy_members = s.members_copied;
   }
   g.queued_jobs = ctx_.pool.queued();
   if (server_) g.connections = server_->stats().active;

@@ -164,6 +164,50 @@ std::shared_ptr<InflatedCopy::Table> load_table(const std::filesystem::path& pat
   return table;
 }
 
+// Inflates the day file's members from `offset` up to `h.day_size` and writes their records at `out`'s
+// position (`h.table_offset` in the copy), adding them to the table and moving h.table_offset past them.
+void copy_members(const std::filesystem::path& day_path, int out, const std::filesystem::path& out_path,
+                  std::uint64_t offset, InflatedCopy::Table& table, std::stop_token stop) {
+  Header& h = table.header;
+  MemberInflater inflater;
+  while (offset < h.day_size && !stop.stop_requested()) {
+    const auto records = inflater.inflate(day_path, offset);
+    if (!records || records->size() > UINT32_MAX) break;  // damaged or foreign from here: inflated on demand
+    const std::uint64_t size = inflater.last_member_size();
+    if (offset + size > h.day_size) break;  // appended after the stat: the next refresh copies it
+    write_all(out, *records, out_path);
+    table.members.push_back({offset, h.table_offset, static_cast<std::uint32_t>(records->size()),
+                             static_cast<std::uint32_t>(size)});
+    h.table_offset += records->size();
+    offset += size;
+  }
+}
+
+// Writes the member table at h.table_offset, then the header (which makes the file valid), and maps it.
+void finish_copy(int out, const std::filesystem::path& out_path, InflatedCopy::Table& table) {
+  Header& h = table.header;
+  h.members = table.members.size();
+  const std::string_view members(reinterpret_cast<const char*>(table.members.data()),
+                                 table.members.size() * sizeof(Member));
+  if (::lseek(out, static_cast<off_t>(h.table_offset), SEEK_SET) < 0) throw std::runtime_error("cannot seek in " + out_path.string());
+  write_all(out, members, out_path);
+  if (::ftruncate(out, static_cast<off_t>(h.table_offset + members.size())) != 0)
+    throw std::runtime_error("cannot truncate " + out_path.string());
+  if (::pwrite(out, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h))
+    throw std::runtime_error("cannot write " + out_path.string());
+  if (!table.map(out, h.table_offset + members.size())) throw std::runtime_error("cannot map " + out_path.string());
+}
+
+Header header_for(const struct stat& st) {
+  Header h;
+  h.magic = kMagic;
+  h.dev = static_cast<std::uint64_t>(st.st_dev);
+  h.ino = static_cast<std::uint64_t>(st.st_ino);
+  h.day_size = static_cast<std::uint64_t>(st.st_size);
+  h.table_offset = sizeof(Header);
+  return h;
+}
+
 // Copies one day file into `tmp`; the table of what it wrote.
 std::shared_ptr<InflatedCopy::Table> write_copy(const std::filesystem::path& day_path, const std::filesystem::path& tmp,
                                                 std::stop_token stop) {
@@ -171,34 +215,47 @@ std::shared_ptr<InflatedCopy::Table> write_copy(const std::filesystem::path& day
   struct stat st {};
   if (::fstat(day.get(), &st) != 0) throw std::runtime_error("cannot stat " + day_path.string());
   auto table = std::make_shared<InflatedCopy::Table>();
-  Header& h = table->header;
-  h.magic = kMagic;
-  h.dev = static_cast<std::uint64_t>(st.st_dev);
-  h.ino = static_cast<std::uint64_t>(st.st_ino);
-  h.day_size = static_cast<std::uint64_t>(st.st_size);
+  table->header = header_for(st);
   const UniqueFd out = open_or_throw(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC);
-  write_all(out.get(), std::string_view(reinterpret_cast<const char*>(&h), sizeof h), tmp);
-  MemberInflater inflater;
-  std::uint64_t offset = 0, raw_offset = sizeof h;
-  while (offset < h.day_size && !stop.stop_requested()) {
-    const auto records = inflater.inflate(day_path, offset);
-    if (!records || records->size() > UINT32_MAX) break;  // damaged or foreign from here: inflated on demand
-    const std::uint64_t size = inflater.last_member_size();
-    if (offset + size > h.day_size) break;  // appended after the stat: the next refresh copies it
-    write_all(out.get(), *records, tmp);
-    table->members.push_back({offset, raw_offset, static_cast<std::uint32_t>(records->size()),
-                              static_cast<std::uint32_t>(size)});
-    raw_offset += records->size();
-    offset += size;
-  }
-  h.members = table->members.size();
-  h.table_offset = raw_offset;
-  const std::string_view members(reinterpret_cast<const char*>(table->members.data()),
-                                 table->members.size() * sizeof(Member));
-  write_all(out.get(), members, tmp);
-  if (::pwrite(out.get(), &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h))
-    throw std::runtime_error("cannot write " + tmp.string());
-  if (!table->map(out.get(), raw_offset + members.size())) throw std::runtime_error("cannot map " + tmp.string());
+  write_all(out.get(), std::string_view(reinterpret_cast<const char*>(&table->header), sizeof(Header)), tmp);
+  copy_members(day_path, out.get(), tmp, 0, *table, stop);
+  finish_copy(out.get(), tmp, *table);
+  return table;
+}
+
+// A day file that grew (same file, larger): its new members are appended to the copy in place — their
+// records where the table was, then the new table and header — instead of copying the whole day again.
+// The header is invalidated first, so a copy cut short by a crash is not loaded by the next run.
+// nullptr when the copy does not end where the day file's copied part still ends (the last copied
+// member's trailer differs: the day file was rewritten) or is not the file `old` describes: copy it whole.
+std::shared_ptr<InflatedCopy::Table> extend_copy(const InflatedCopy::Table& old, const std::filesystem::path& day_path,
+                                                 const std::filesystem::path& path, std::stop_token stop) {
+  if (old.members.empty() || !old.data) return nullptr;
+  const UniqueFd day = open_or_throw(day_path, O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (::fstat(day.get(), &st) != 0) throw std::runtime_error("cannot stat " + day_path.string());
+  const Header grown = header_for(st);
+  if (grown.dev != old.header.dev || grown.ino != old.header.ino || grown.day_size <= old.header.day_size) return nullptr;
+  const Member& last = old.members.back();
+  std::array<std::uint32_t, 2> trailer{};
+  if (!read_exact(day.get(), trailer.data(), sizeof trailer, last.offset + last.size - 8) || trailer[1] != last.raw_size ||
+      trailer[0] != libdeflate_crc32(0, old.data + last.raw_offset, last.raw_size))
+    return nullptr;
+  const UniqueFd out{::open(path.c_str(), O_RDWR | O_CLOEXEC)};
+  struct stat copy_st {};
+  if (!out || ::fstat(out.get(), &copy_st) != 0 || static_cast<std::uint64_t>(copy_st.st_size) != old.bytes) return nullptr;
+  auto table = std::make_shared<InflatedCopy::Table>();
+  table->members = old.members;
+  table->header = old.header;
+  table->header.day_size = grown.day_size;
+  const std::array<char, 8> invalid{};
+  if (::pwrite(out.get(), invalid.data(), invalid.size(), 0) != static_cast<ssize_t>(invalid.size()))
+    throw std::runtime_error("cannot write " + path.string());
+  if (::lseek(out.get(), static_cast<off_t>(table->header.table_offset), SEEK_SET) < 0)
+    throw std::runtime_error("cannot seek in " + path.string());
+  copy_members(day_path, out.get(), path, last.offset + last.size, *table, stop);
+  if (stop.stop_requested()) table->header.day_size = old.header.day_size;  // the next refresh goes on
+  finish_copy(out.get(), path, *table);
   return table;
 }
 
@@ -221,25 +278,33 @@ std::size_t InflatedCopy::refresh(std::stop_token stop) {
         current->header.day_size == static_cast<std::uint64_t>(st.st_size))
       continue;
     const auto path = copy_path(copy_dir_, name);
-    const auto tmp = std::filesystem::path(path.string() + ".tmp");
     std::shared_ptr<const Table> table;
-    try {
-      table = write_copy(archive_dir_ / name, tmp, stop);
-    } catch (const std::exception&) {
-      std::filesystem::remove(tmp);
-      throw;
+    // A day file that grew: its new members appended in place. The old table stays valid for the views
+    // handed out (their bytes are not touched), so holders need not let it go.
+    if (current) table = extend_copy(*current, archive_dir_ / name, path, stop);
+    const bool extended = table != nullptr;
+    if (!extended) {
+      const auto tmp = std::filesystem::path(path.string() + ".tmp");
+      try {
+        table = write_copy(archive_dir_ / name, tmp, stop);
+      } catch (const std::exception&) {
+        std::filesystem::remove(tmp);
+        throw;
+      }
+      if (stop.stop_requested()) {
+        std::filesystem::remove(tmp);
+        break;
+      }
+      std::filesystem::rename(tmp, path);
     }
-    if (stop.stop_requested()) {
-      std::filesystem::remove(tmp);
-      break;
-    }
-    std::filesystem::rename(tmp, path);
     {
       std::lock_guard lock(mu_);
-      tables_[name] = std::move(table);
+      tables_[name] = table;
     }
+    members_copied_ += table->members.size() - (extended ? current->members.size() : 0);
     ++copied;
-    if (current && on_replaced_) on_replaced_(name);
+    if (current && !extended && on_replaced_) on_replaced_(name);
+    if (stop.stop_requested()) break;
   }
   // Copies of day files that are gone, and files a stopped copy left.
   for (const auto& entry : std::filesystem::directory_iterator(copy_dir_)) {
@@ -263,7 +328,7 @@ std::size_t InflatedCopy::refresh(std::stop_token stop) {
 
 InflatedCopyStats InflatedCopy::stats() const {
   std::lock_guard lock(mu_);
-  InflatedCopyStats s{reads_.load(), fallbacks_.load(), 0, 0, refreshes_.load()};
+  InflatedCopyStats s{reads_.load(), fallbacks_.load(), 0, 0, refreshes_.load(), members_copied_.load()};
   for (const auto& [name, table] : tables_)
     if (table) {
       ++s.files;

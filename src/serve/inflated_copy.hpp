@@ -34,6 +34,7 @@ struct InflatedCopyStats {
   std::uint64_t fallbacks = 0;  // asked for, but not in the copy or no longer matching the day file
   std::uint64_t files = 0, bytes = 0;  // day files copied and the copy's size
   std::uint64_t refreshes = 0;         // passes over the archive completed (the first copies it all)
+  std::uint64_t members_copied = 0;    // members inflated into the copy (a grown day file: only its new ones)
 };
 
 class InflatedCopy {
@@ -56,8 +57,9 @@ class InflatedCopy {
   // The records of the member at `offset` of day file `file_name`, when the copy holds that member and
   // the day file still does; nothing otherwise (the caller inflates the member).
   std::optional<Records> read(const std::string& file_name, std::uint64_t offset);
-  // Copies every day file whose copy is missing or stale (another file, or grown since), and removes
-  // copies of day files that are gone; returns how many it copied. Returns early once `stop` is requested.
+  // Copies every day file whose copy is missing or stale (another file, or grown since: then only the
+  // members it gained, appended to the copy in place), and removes copies of day files that are gone;
+  // returns how many it copied or extended. Returns early once `stop` is requested.
   // Throws std::runtime_error when the copy folder cannot be written.
   std::size_t refresh(std::stop_token stop = {});
   // Called by refresh() with a day file's name once its earlier copy was replaced or removed, so that
@@ -76,7 +78,7 @@ class InflatedCopy {
   std::function<void(const std::string&)> on_replaced_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Table>> tables_;  // loaded or written by this process
-  std::atomic<std::uint64_t> reads_{0}, fallbacks_{0}, refreshes_{0};
+  std::atomic<std::uint64_t> reads_{0}, fallbacks_{0}, refreshes_{0}, members_copied_{0};
 };
 
 }  // namespace pb::serve

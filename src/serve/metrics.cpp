@@ -41,6 +41,8 @@ std::string metrics_text(const Metrics& m, const ExtraGauges& g) {
   counter("inflated_copy_fallbacks_total", "cache misses the inflated copy did not hold (inflated instead)",
           g.copy_fallbacks);
   counter("inflated_copy_refreshes_total", "passes of the inflated copy over the day files completed", g.copy_refreshes);
+  counter("inflated_copy_members_total", "members inflated into the copy (of a grown day file only the new ones)",
+          g.copy_members);
   gauge("inflated_copy_files", "day files in the inflated copy", static_cast<std::int64_t>(g.copy_files));
   gauge("inflated_copy_bytes", "size of the inflated copy", static_cast<std::int64_t>(g.copy_bytes));
   gauge("queued_jobs", "queries waiting for a worker", static_cast<std::int64_t>(g.queued_jobs));

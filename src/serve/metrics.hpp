@@ -19,7 +19,7 @@ struct ExtraGauges {
   std::uint64_t cache_hits = 0, cache_misses = 0, cache_bytes = 0, queued_jobs = 0, connections = 0;
   std::uint64_t event_cache_hits = 0, event_cache_admitted = 0, event_cache_bytes = 0;
   std::uint64_t deletion_set_ready = 0, deletion_set_keys = 0, deletion_checks_cleared = 0;
-  std::uint64_t copy_reads = 0, copy_fallbacks = 0, copy_files = 0, copy_bytes = 0, copy_refreshes = 0;
+  std::uint64_t copy_reads = 0, copy_fallbacks = 0, copy_files = 0, copy_bytes = 0, copy_refreshes = 0, copy_members = 0;
 };
 
 std::string metrics_text(const Metrics& m, const ExtraGauges& g);

@@ -3,8 +3,8 @@
 # commits into the served archive (another process), each once, none missing; the snapshot and the tail
 # together hold every matching event exactly once. --history so every new event is expected. Members are
 # read afresh each time from an inflated copy refreshed every second, so the commits
-# make serve copy the growing day files again while it reads them; afterwards a REST query read through
-# the refreshed copy returns every event.
+# make serve extend the copies of the growing day files while it reads them (each member inflated into the
+# copy once); afterwards a REST query read through the refreshed copy returns every event.
 source "$PB_SOURCE_DIR/tests/integration/lib.sh"
 source "$PB_SOURCE_DIR/tests/serve/serve_lib.sh"
 
@@ -42,6 +42,10 @@ PY
 after=$(( $(metric inflated_copy_refreshes_total) + 2 ))
 for ((i = 0; i < 300; i++)); do [ "$(metric inflated_copy_refreshes_total)" -ge "$after" ] && break; sleep 0.1; done
 [ "$(metric inflated_copy_refreshes_total)" -ge "$after" ] || fail "the inflated copy was not refreshed"
+# Each member was inflated into the copy once: the grown day files were extended, not copied again whole.
+assert_eq "$(metric inflated_copy_members_total)" \
+  "$(sqlite3 arch/index.db 'SELECT count(*) FROM (SELECT DISTINCT fid, member_offset FROM events)')" \
+  "members inflated into the copy"
 reads=$(metric inflated_copy_reads_total)
 curl -sS -X POST --data '[{"limit":5000}]' "http://127.0.0.1:$S_PORT/api/v1/req" > rest.jsonl
 python3 - <<'PY' || fail "REST through the refreshed copy is not every event"

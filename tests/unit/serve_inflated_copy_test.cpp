@@ -2,9 +2,11 @@
 // gives now — after appends, in-place damage, a file swapped in by rename, a damaged copy — and the
 // refresh copies what is missing or stale and removes what is left over.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -20,6 +22,11 @@ namespace pb::serve {
 namespace {
 
 namespace fs = std::filesystem;
+
+ino_t inode_of(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_ino : 0;
+}
 
 std::vector<Event> day_events(test::Signer& signer, int n, int first, char fill) {
   std::vector<Event> events;
@@ -93,18 +100,56 @@ TEST(ServeInflatedCopy, AppendedMembersAreInflatedUntilTheNextRefresh) {
   test::TempDir dir, copy_dir;
   test::Signer signer(4);
   test::write_archive(dir.path(), day_events(signer, 30, 0, 'b'), 2048);
-  InflatedCopy copy(dir.path(), copy_dir.path());
-  ASSERT_EQ(copy.refresh(), 1u);
+  std::optional<InflatedCopy> copy;
+  copy.emplace(dir.path(), copy_dir.path());
+  ASSERT_EQ(copy->refresh(), 1u);
   const auto before = members_of(dir.path()).second;
   test::write_archive(dir.path(), day_events(signer, 30, 100, 'c'), 2048);  // the same day, appended
   const auto [file, after] = members_of(dir.path());
   ASSERT_GT(after.size(), before.size());
   std::size_t served = 0;
-  expect_reads_match_the_day_file(copy, dir.path(), file, after, &served);
+  expect_reads_match_the_day_file(*copy, dir.path(), file, after, &served);
   EXPECT_EQ(served, before.size());
-  EXPECT_EQ(copy.refresh(), 1u);
-  expect_reads_match_the_day_file(copy, dir.path(), file, after, &served);
+  const auto raw = copy_dir.path() / (file + ".raw");
+  const auto inode = inode_of(raw);
+  const auto copied_before = copy->stats().members_copied;
+  EXPECT_EQ(copy->refresh(), 1u);
+  // Only the appended members were inflated, into the same copy file (extended in place).
+  EXPECT_EQ(copy->stats().members_copied - copied_before, after.size() - before.size());
+  EXPECT_EQ(inode_of(raw), inode);
+  expect_reads_match_the_day_file(*copy, dir.path(), file, after, &served);
   EXPECT_EQ(served, after.size());
+  EXPECT_EQ(copy->refresh(), 0u);
+  // A later run loads the extended copy and serves every member from it.
+  copy.reset();
+  InflatedCopy again(dir.path(), copy_dir.path());
+  expect_reads_match_the_day_file(again, dir.path(), file, after, &served);
+  EXPECT_EQ(served, after.size());
+  EXPECT_EQ(again.refresh(), 0u);
+}
+
+TEST(ServeInflatedCopy, ADayFileRewrittenInPlaceAndGrownIsCopiedWhole) {
+  test::TempDir dir, other, copy_dir;
+  test::Signer signer(9);
+  test::write_archive(dir.path(), day_events(signer, 30, 0, 'm'), 2048);
+  test::write_archive(other.path(), day_events(signer, 90, 0, 'n'), 1500);  // the same day, larger, other members
+  const auto file = members_of(dir.path()).first;
+  InflatedCopy copy(dir.path(), copy_dir.path());
+  ASSERT_EQ(copy.refresh(), 1u);
+  const auto inode = inode_of(dir.path() / file);
+  {  // rewritten through the same inode (as a crash recovery truncating and writing again might)
+    std::ifstream in(other.path() / file, std::ios::binary);
+    std::ofstream out(dir.path() / file, std::ios::binary | std::ios::trunc);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(inode_of(dir.path() / file), inode);
+  const auto others = members_of(other.path()).second;
+  const auto copied_before = copy.stats().members_copied;
+  EXPECT_EQ(copy.refresh(), 1u);
+  EXPECT_EQ(copy.stats().members_copied - copied_before, others.size());  // all of them: not an extension
+  std::size_t served = 0;
+  expect_reads_match_the_day_file(copy, dir.path(), file, others, &served);
+  EXPECT_EQ(served, others.size());
 }
 
 TEST(ServeInflatedCopy, AChangedDayFileOrADamagedCopyIsNeverServed) {
@@ -213,15 +258,35 @@ TEST(ServeInflatedCopy, TheMemberCacheDecodesEventsFromTheCopy) {
   EXPECT_EQ(copy.stats().reads, cache.stats().misses);
   EXPECT_GT(copy.stats().reads, 1u);
 
-  // The day file grows and its copy is replaced: the cached members (views into the old copy) are
-  // dropped, so the old copy's space can be freed, and are read again from the new one.
-  ASSERT_GT(cache.stats().members, 0u);
-  test::write_archive(dir.path(), day_events(signer, 10, 100, 'h'), 2048);
+  // The day file grows: its copy is extended in place, so the cached members (views into the copy's
+  // unchanged records) stay, and the new events come from the copy too.
+  const auto held = cache.stats().members;
+  ASSERT_GT(held, 0u);
+  const auto more = day_events(signer, 10, 100, 'h');
+  test::write_archive(dir.path(), more, 2048);
+  ASSERT_EQ(copy.refresh(), 1u);
+  EXPECT_EQ(cache.stats().members, held);
+  auto reads = copy.stats().reads;
+  auto row = index.get(events[0].id);
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(cache.get(row->file_name, row->member_offset)->find(events[0].id));
+  EXPECT_EQ(copy.stats().reads, reads);  // a hit
+  row = index.get(more[0].id);
+  ASSERT_TRUE(row);
+  const auto fresh = cache.get(row->file_name, row->member_offset)->find(more[0].id);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->content, more[0].content);
+  EXPECT_EQ(copy.stats().reads, reads + 1);
+
+  // The day file swapped in by rename (another inode): its copy is replaced, the cached members
+  // (views into the old copy) are dropped so its space can be freed, and are read again from the new one.
+  fs::copy_file(dir.path() / row->file_name, dir.path() / "swap.tmp");
+  fs::rename(dir.path() / "swap.tmp", dir.path() / row->file_name);
   ASSERT_EQ(copy.refresh(), 1u);
   EXPECT_EQ(cache.stats().members, 0u);
   EXPECT_EQ(cache.stats().bytes, 0u);
-  const auto reads = copy.stats().reads;
-  const auto row = index.get(events[0].id);
+  reads = copy.stats().reads;
+  row = index.get(events[0].id);
   ASSERT_TRUE(row);
   EXPECT_TRUE(cache.get(row->file_name, row->member_offset)->find(events[0].id));
   EXPECT_EQ(copy.stats().reads, reads + 1);
