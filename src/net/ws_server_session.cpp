@@ -58,7 +58,7 @@ class WsSession final : public WsServerSession, public Connection, public std::e
     if (!reserve(text.size())) return false;
     asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
       if (self->closed_) return;
-      self->queue_.push_back(std::move(t));
+      self->queue_.push_back({std::move(t), false});
       self->flush();
     });
     return true;
@@ -67,10 +67,26 @@ class WsSession final : public WsServerSession, public Connection, public std::e
   bool send_all(std::vector<std::string> texts) override {
     std::size_t n = 0;
     for (const auto& t : texts) n += t.size();
+    if (!deflate_) {
+      // Framed here, on the sender's thread, into one buffer: the connection's thread then appends it
+      // whole, and the messages are freed by the thread that allocated them (freed on the connection's
+      // thread, each one locked the sender's malloc arena against it).
+      std::string frames;
+      frames.reserve(n + 10 * texts.size());
+      for (const auto& t : texts) CoalescingStream::append_text_frame_to(frames, t);
+      texts = {};
+      if (!reserve(frames.size())) return false;
+      asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(frames)]() mutable {
+        if (self->closed_) return;
+        self->queue_.push_back({std::move(f), true});
+        self->flush();
+      });
+      return true;
+    }
     if (!reserve(n)) return false;
     asio::post(ws_.get_executor(), [self = shared_from_this(), ts = std::move(texts)]() mutable {
       if (self->closed_) return;
-      for (auto& t : ts) self->queue_.push_back(std::move(t));
+      for (auto& t : ts) self->queue_.push_back({std::move(t), false});
       self->flush();
     });
     return true;
@@ -184,11 +200,13 @@ class WsSession final : public WsServerSession, public Connection, public std::e
         });
         break;
       }
-      const bool appended = out.append_text_frame(queue_.front());  // false: the socket failed or a
-      pending_.fetch_sub(queue_.front().size());                      // close frame went out: dropped
+      const Outgoing& next = queue_.front();
+      // false: the socket failed or a close frame went out: dropped
+      const bool appended = next.framed ? out.append_frames(next.bytes) : out.append_text_frame(next.bytes);
+      pending_.fetch_sub(next.bytes.size());
       queue_.pop_front();
       if (!appended) {
-        for (const std::string& m : queue_) pending_.fetch_sub(m.size());
+        for (const Outgoing& m : queue_) pending_.fetch_sub(m.bytes.size());
         queue_.clear();
       }
     }
@@ -204,10 +222,10 @@ class WsSession final : public WsServerSession, public Connection, public std::e
     if (queue_.size() > 1) ws_.next_layer().hold();
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
+    ws_.async_write(asio::buffer(queue_.front().bytes), [self = shared_from_this()](error_code ec, std::size_t) {
       self->writing_ = false;
       if (self->closed_) return;
-      self->pending_.fetch_sub(self->queue_.front().size());
+      self->pending_.fetch_sub(self->queue_.front().bytes.size());
       self->queue_.pop_front();
       if (ec) {
         if (self->closing_) return;
@@ -259,7 +277,11 @@ class WsSession final : public WsServerSession, public Connection, public std::e
   const Request request_;
   BeastRequest breq_;
   beast::flat_buffer buffer_;
-  std::deque<std::string> queue_;
+  struct Outgoing {
+    std::string bytes;  // a message, or (framed) whole frames made by send_all (never with deflate)
+    bool framed = false;
+  };
+  std::deque<Outgoing> queue_;
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> open_{false};
   bool deflate_ = false;

@@ -71,6 +71,23 @@ class CoalescingStream {
   // appended, once the socket failed or Beast sent a close frame (no data may follow it).
   bool append_text_frame(std::string_view payload) {
     if (error_ || close_sent_) return false;
+    const std::size_t before = pending_.size();
+    append_text_frame_to(pending_, payload);
+    appended_ += pending_.size() - before;
+    flush();
+    return true;
+  }
+  // Appends whole frames made by append_text_frame_to() (on another thread: the framing and the
+  // messages' memory stay with the thread that made them). False as for append_text_frame.
+  bool append_frames(std::string_view frames) {
+    if (error_ || close_sent_) return false;
+    pending_.append(frames);
+    appended_ += frames.size();
+    flush();
+    return true;
+  }
+  // A whole unmasked text frame (FIN, opcode 1) carrying `payload`, appended to `out`.
+  static void append_text_frame_to(std::string& out, std::string_view payload) {
     char header[10];
     std::size_t n = 2;
     header[0] = static_cast<char>(0x81);
@@ -86,11 +103,8 @@ class CoalescingStream {
       for (int i = 0; i < 8; ++i) header[2 + i] = static_cast<char>(size >> (8 * (7 - i)));
       n = 10;
     }
-    pending_.append(header, n);
-    pending_.append(payload);
-    appended_ += n + size;
-    flush();
-    return true;
+    out.append(header, n);
+    out.append(payload);
   }
   // Whether another frame may be appended now (fewer than kHighWaterBytes wait for the socket).
   bool has_room() const { return error_ || appended_ - flushed_ <= kHighWaterBytes; }
