@@ -48,6 +48,7 @@ std::optional<std::string> add_file_values(CLI::App& app, const std::string& pat
   try {
     tbl = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0) return fmt::format("cannot read {}: {}", path, e.description());  // no such file
     return fmt::format("{} line {}: {}", path, e.source().begin.line, e.description());
   }
   for (auto&& [k, node] : tbl) {

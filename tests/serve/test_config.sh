@@ -26,6 +26,10 @@ refused 'description = "unterminated' "bad.toml line 1"
 refused 'net_threads = 0' "--net-threads (bad.toml line 1)"
 refused 'max_limit = "many"' "--max-limit (bad.toml line 1)"
 refused 'relays = ["wss://x"]' "unknown key 'relays'"
+rc=0
+timeout 60 "$PB" serve arch --listen 127.0.0.1:0 --config missing.toml >bad.out 2>&1 || rc=$?
+assert_eq "$rc" 2 "exit status with a missing file: $(cat bad.out)"
+grep -qF "cannot read missing.toml" bad.out || fail "a missing file not named: $(cat bad.out)"
 
 nip11() { curl -sf --max-time 30 -H 'Accept: application/nostr+json' "http://127.0.0.1:$S_PORT/" >nip11.json || fail "NIP-11"; }
 nip11_field() { python3 -c 'import json,sys; d=json.load(open("nip11.json"))
